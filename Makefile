@@ -1,0 +1,98 @@
+# netconform — the two commands that matter are `make conformance` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NETCONFORM_CACHE ?= /var/cache/netconform
+export NETCONFORM_CACHE
+PYTEST_WORKERS ?= 2
+REPORTS := reports
+
+.PHONY: help venv system-deps check lint typecheck importlint test test-unit test-cluster conformance smoke \
+        bench testbed-build testbed-up testbed-down testbed-status report lock clean
+
+help:
+	@echo "make conformance   run the conformance suites (current kubeconfig context; else the local test bed)"
+	@echo "make test          the harness's own tests: lint, types, layers, unit, plugin, aws and cluster tiers"
+	@echo "make smoke         connectivity baseline only"
+	@echo "make bench         benchmarks (policy engine, max-pods calculator)"
+	@echo "make testbed-up / testbed-down / testbed-status"
+
+# --- installation: everything a fresh machine needs ----------------------------------------------------------
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+venv: $(STAMP)
+
+# Debian packages the test bed needs (idempotent; skipped when all are present).
+SYSTEM_PACKAGES := iptables ipset conntrack iproute2 runc busybox-static kmod util-linux procps
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# --- the harness's own tests --------------------------------------------------------------------------------
+lint: $(STAMP)
+	$(BIN)/ruff check src fixtures suites tests conftest.py bench
+	$(BIN)/ruff format --check src fixtures suites tests conftest.py bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+importlint: $(STAMP)
+	$(BIN)/lint-imports
+
+check: lint typecheck importlint
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit tests/plugin tests/aws
+
+# The cluster tier brings the test bed up when no cluster is running and tears down only what it started.
+test-cluster: $(STAMP) system-deps
+	$(BIN)/python -m netconform.testbed.session -- $(BIN)/pytest tests/cluster suites -p no:randomly
+
+test: check test-unit test-cluster
+
+# --- running against a cluster --------------------------------------------------------------------------------
+conformance: $(STAMP)
+	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
+	  $(BIN)/pytest suites --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
+	else \
+	  $(MAKE) --no-print-directory system-deps && \
+	  $(BIN)/python -m netconform.testbed.session -- \
+	    $(BIN)/pytest suites --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
+	fi
+
+smoke: $(STAMP)
+	$(BIN)/pytest suites -m smoke
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# --- the local test bed ---------------------------------------------------------------------------------------
+testbed-build: system-deps
+	testbed/build.sh
+
+testbed-up: $(STAMP) system-deps
+	$(BIN)/netconform testbed up $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(NODES_FAKE),--nodes-fake $(NODES_FAKE))
+
+testbed-down: $(STAMP)
+	$(BIN)/netconform testbed down
+
+testbed-status: $(STAMP)
+	$(BIN)/netconform testbed status
+
+# --- maintenance ------------------------------------------------------------------------------------------------
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) $(REPORTS)/allure-results $(REPORTS)/junit.xml .mypy_cache .ruff_cache

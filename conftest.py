@@ -1,0 +1,3 @@
+"""Top-level conftest: loads the netconform pytest plugin for suites/ and tests/."""
+
+pytest_plugins = ["fixtures.plugin"]

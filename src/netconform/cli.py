@@ -1,0 +1,53 @@
+"""The ``netconform`` command: everything that is not a test run."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from netconform import __version__
+from netconform.errors import ExitCode, NetconformError
+
+# Sub-command modules under netconform.commands; each registers its own parser.
+COMMAND_MODULES = ("maxpods", "policy", "testbed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netconform",
+        description="Conformance harness for Kubernetes pod networking on Amazon EKS.",
+    )
+    parser.add_argument("--version", action="version", version=f"netconform {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"netconform.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return int(func(args))
+    except NetconformError as err:
+        if args.debug:
+            raise
+        print(f"netconform: error: {err}", file=sys.stderr)
+        return int(err.exit_code)
+    except KeyboardInterrupt:
+        print("netconform: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+
+
+def entrypoint() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entrypoint()

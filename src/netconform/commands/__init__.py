@@ -1,0 +1,5 @@
+"""Sub-commands of the ``netconform`` CLI, one module each.
+
+Each module exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking
+the parsed arguments and returning an exit code.
+"""

@@ -1,0 +1,1 @@
+"""netconform.core.netpol."""

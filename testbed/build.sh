@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Build the test bed's binaries from the Go module proxy into a machine-local cache outside the repo.
+#
+#   testbed/build.sh [component ...]     (default: all)
+#
+# Each component is a wrapper module under testbed/<component>/ (pinned go.mod + go.sum). Its binaries land in
+#   $NETCONFORM_CACHE/build/<component>-<key>/bin
+# where <key> hashes the wrapper's go.mod and go.sum, the Go version and the build flags, so a change of any
+# of them builds afresh and an unchanged one is skipped (the warm path costs a few hashes).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${NETCONFORM_CACHE:-/var/cache/netconform}
+ALL=(k8s etcd containerd cni kube-router kwok coredns pause)
+export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" GOTOOLCHAIN=local
+
+k8s_version() { awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$HERE/k8s/go.mod"; }
+
+ldflags_for() {
+  case "$1" in
+    k8s)
+      local v; v=$(k8s_version); local minor; minor=$(echo "$v" | cut -d. -f2)
+      local f="-s -w"
+      # Without these every component reports v0.0.0-master, and the node's kubeletVersion with it.
+      for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        f="$f -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+        f="$f -X $p.buildDate=1970-01-01T00:00:00Z"
+      done
+      echo "$f" ;;
+    containerd)
+      local v; v=$(awk '$1=="require" && $2=="github.com/containerd/containerd/v2" {print $3}' "$HERE/containerd/go.mod")
+      echo "-s -w -X github.com/containerd/containerd/v2/version.Version=$v" ;;
+    kube-router) echo "-s -w -checklinkname=0" ;;
+    *) echo "-s -w" ;;
+  esac
+}
+
+packages_for() {
+  local k8s; k8s=$(k8s_version)
+  case "$1" in
+    k8s) echo k8s.io/kubernetes/cmd/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kube-proxy} \
+              k8s.io/kubernetes/test/images/agnhost ;;
+    etcd) echo go.etcd.io/etcd/server/v3 ;;
+    containerd) echo github.com/containerd/containerd/v2/cmd/{containerd,containerd-shim-runc-v2,ctr} ;;
+    cni) echo github.com/containernetworking/plugins/plugins/{main/bridge,main/loopback,ipam/host-local,meta/portmap} ;;
+    kube-router) echo github.com/cloudnativelabs/kube-router/v2/cmd/kube-router ;;
+    kwok) echo sigs.k8s.io/kwok/cmd/kwok ;;
+    coredns) echo github.com/coredns/coredns ;;
+    pause) echo netconform.invalid/testbed/pause ;;
+  esac
+}
+
+cache_key() {
+  { cat "$HERE/$1/go.mod" "$HERE/$1/go.sum" 2>/dev/null; [ -f "$HERE/$1/main.go" ] && cat "$HERE/$1/main.go"
+    go env GOVERSION; ldflags_for "$1"; packages_for "$1"; } | sha256sum | cut -c1-12
+}
+
+bin_dir() { echo "$CACHE/build/$1-$(cache_key "$1")/bin"; }
+
+build_one() {
+  local c=$1 out; out=$(bin_dir "$c")
+  if [ -f "$out/../.complete" ]; then echo "build: $c cached at $out"; return 0; fi
+  local tmp; tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
+  local start=$SECONDS
+  echo "build: $c -> $out"
+  # shellcheck disable=SC2046
+  (cd "$HERE/$c" && go build -ldflags "$(ldflags_for "$c")" -o "$tmp/" $(packages_for "$c"))
+  # etcd's and coredns' main packages are named after their module directory; give them their usual names.
+  [ -f "$tmp/v3" ] && mv "$tmp/v3" "$tmp/etcd"
+  rm -rf "$out"; mkdir -p "$(dirname "$out")"; mv "$tmp" "$out"
+  echo "$((SECONDS - start))" > "$out/../.complete"
+  echo "build: $c done in $((SECONDS - start))s"
+}
+
+main() {
+  mkdir -p "$CACHE/build"
+  local comps=("$@"); [ ${#comps[@]} -eq 0 ] && comps=("${ALL[@]}")
+  if [ "${comps[0]}" = "--print-dirs" ]; then
+    for c in "${ALL[@]}"; do echo "$c=$(bin_dir "$c")"; done; return 0
+  fi
+  for c in "${comps[@]}"; do build_one "$c"; done
+}
+main "$@"

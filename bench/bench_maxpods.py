@@ -1,0 +1,49 @@
+"""Benchmark: the max-pods calculator over every bundled instance type (`netconform max-pods --all`)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from netconform.core import instance_types
+from netconform.core.density import DensityOptions, max_pods_for_all
+
+REPEATS = 5
+
+
+def _best_of(repeats: int, work: Any) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def run() -> dict[str, Any]:
+    def load() -> None:
+        instance_types._bundled.cache_clear()  # measure the cold parse, not the cache
+        instance_types.bundled_limits()
+
+    load_s = _best_of(REPEATS, load)
+    catalog = instance_types.bundled_limits()
+    secondary_s = _best_of(REPEATS, lambda: max_pods_for_all(catalog, DensityOptions()))
+    prefix_s = _best_of(REPEATS, lambda: max_pods_for_all(catalog, DensityOptions(prefix_delegation=True)))
+    result = {
+        "name": "max-pods --all",
+        "instance_types": len(catalog),
+        "load_snapshot_ms": round(load_s * 1000, 3),
+        "compute_all_ms": round(secondary_s * 1000, 3),
+        "compute_all_prefix_delegation_ms": round(prefix_s * 1000, 3),
+        "repeats": REPEATS,
+    }
+    print(
+        f"max-pods --all: {len(catalog)} types, compute {result['compute_all_ms']} ms "
+        f"(prefix delegation {result['compute_all_prefix_delegation_ms']} ms), "
+        f"snapshot load {result['load_snapshot_ms']} ms (best of {REPEATS})"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    run()

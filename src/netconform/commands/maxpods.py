@@ -55,6 +55,7 @@ def register(subparsers: Any) -> None:
         "--from-aws", action="store_true", help="read limits live via ec2:DescribeInstanceTypes"
     )
     parser.add_argument("--region", help="AWS region for --from-aws (default: the AWS configuration's)")
+    parser.add_argument("--aws-profile", help="AWS profile for --from-aws (default: from the AWS config)")
     parser.set_defaults(func=run)
 
 
@@ -84,7 +85,7 @@ def _catalog(args: argparse.Namespace) -> Mapping[str, InstanceLimits]:
     from netconform.adapters.aws.instance_types import fetch_instance_limits
 
     names = None if args.all else [name.strip().lower() for name in args.types]
-    return fetch_instance_limits(names, region=args.region)
+    return fetch_instance_limits(names, region=args.region, profile=args.aws_profile)
 
 
 def render_json(results: Mapping[str, MaxPods]) -> str:

@@ -114,12 +114,12 @@ def test_from_aws_unknown_type_exit_2(capsys, fake_aws) -> None:
     assert err.count("\n") == 1
 
 
-def test_from_aws_without_region_exit_3(capsys, monkeypatch) -> None:
+def test_from_aws_without_region_exit_2(capsys, monkeypatch) -> None:
     for key in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     code, _, err = run(capsys, "m5.large", "--from-aws")
-    assert code == 3
+    assert code == 2  # the shared AWS session treats a missing region as an input error
     assert "region" in err
     assert err.count("\n") == 1
 
@@ -132,9 +132,9 @@ def stubbed_client() -> tuple[Any, Stubber]:
 @pytest.mark.parametrize(
     ("code", "error", "text"),
     [
-        ("UnauthorizedOperation", CannotCheck, "not allowed to call ec2:DescribeInstanceTypes"),
-        ("AuthFailure", CannotCheck, "rejected the credentials"),
-        ("InternalError", CannotCheck, "InternalError"),
+        ("UnauthorizedOperation", CannotCheck, "lacks the IAM permission ec2:DescribeInstanceTypes"),
+        ("AuthFailure", CannotCheck, "credentials are expired or invalid"),
+        ("InvalidParameterValue", CannotCheck, "InvalidParameterValue"),
         ("InvalidInstanceType", InputError, "does not know"),
     ],
 )
@@ -143,6 +143,19 @@ def test_client_errors_are_translated(code: str, error: type[Exception], text: s
     stub.add_client_error("describe_instance_types", service_error_code=code, service_message="nope")
     with stub, pytest.raises(error, match=text):
         fetch_instance_limits(["m5.large"], client=client)
+
+
+def test_pages_are_followed() -> None:
+    client, stub = stubbed_client()
+    record = {
+        "InstanceType": "m9.large",
+        "VCpuInfo": {"DefaultVCpus": 2},
+        "NetworkInfo": {"MaximumNetworkInterfaces": 3, "Ipv4AddressesPerInterface": 10},
+    }
+    stub.add_response("describe_instance_types", {"InstanceTypes": [], "NextToken": "t1"}, {})
+    stub.add_response("describe_instance_types", {"InstanceTypes": [record]}, {"NextToken": "t1"})
+    with stub:
+        assert fetch_instance_limits(client=client)["m9.large"].enis == 3
 
 
 def test_more_than_100_names_are_split_into_requests() -> None:

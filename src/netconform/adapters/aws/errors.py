@@ -109,7 +109,9 @@ def call(action: str, fn: Callable[..., T], retry: RetryPolicy = DEFAULT_RETRY, 
     """Run one AWS API call; retry throttling with backoff; raise only NetconformError."""
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(retry.attempts),
-        wait=tenacity.wait_exponential_jitter(initial=retry.initial, max=retry.maximum),
+        wait=tenacity.wait_exponential_jitter(
+            multiplier=retry.initial, max=retry.maximum, jitter=retry.initial
+        ),
         retry=tenacity.retry_if_exception(is_retryable),
         reraise=True,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import boto3
 import botocore.config
 import pytest
+from aws_world import FAST_RETRY, REGION, World
 from botocore.stub import Stubber
 
-from conftest import FAST_RETRY, REGION, World
 from netconform.adapters.aws import ec2, eks
 from netconform.adapters.aws.errors import RetryPolicy, call
 from netconform.adapters.aws.session import make_clients

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_world import ENV_SCHEMA, World
 
-from conftest import ENV_SCHEMA, World
 from netconform import cli
 from netconform.commands import preflight
 

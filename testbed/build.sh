@@ -45,7 +45,7 @@ packages_for() {
     cni) echo github.com/containernetworking/plugins/plugins/{main/bridge,main/loopback,ipam/host-local,meta/portmap} ;;
     kube-router) echo github.com/cloudnativelabs/kube-router/v2/cmd/kube-router ;;
     kwok) echo sigs.k8s.io/kwok/cmd/kwok ;;
-    coredns) echo github.com/coredns/coredns ;;
+    coredns) echo netconform.invalid/testbed/coredns ;;
     pause) echo netconform.invalid/testbed/pause ;;
   esac
 }
@@ -65,8 +65,8 @@ build_one() {
   echo "build: $c -> $out"
   # shellcheck disable=SC2046
   (cd "$HERE/$c" && go build -ldflags "$(ldflags_for "$c")" -o "$tmp/" $(packages_for "$c"))
-  # etcd's and coredns' main packages are named after their module directory; give them their usual names.
-  [ -f "$tmp/v3" ] && mv "$tmp/v3" "$tmp/etcd"
+  # etcd's main package is go.etcd.io/etcd/server/v3, which go build names "server".
+  if [ "$c" = etcd ]; then mv "$tmp/server" "$tmp/etcd"; fi
   rm -rf "$out"; mkdir -p "$(dirname "$out")"; mv "$tmp" "$out"
   echo "$((SECONDS - start))" > "$out/../.complete"
   echo "build: $c done in $((SECONDS - start))s"

@@ -1,11 +1,91 @@
-"""`netconform testbed`: placeholder until its issue lands."""
+"""`netconform testbed up|down|status|env|topology`: the local test bed."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+from netconform.errors import ExitCode
+from netconform.testbed import lifecycle
+from netconform.testbed.addresses import Topology
+from netconform.testbed.paths import Layout
+
+MAX_FAKE_NODES = 250  # each takes a /24 of the pod CIDR from the controller-manager's allocator
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser("testbed", help="(not yet implemented)")
-    parser.set_defaults(func=lambda _args: 2)
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "testbed",
+        help="the local single-node Kubernetes test bed (needs root)",
+        description="Build, start and stop a real single-node Kubernetes cluster on this machine.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="build what is missing and start the test bed (idempotent)")
+    up.add_argument(
+        "--topology",
+        choices=[t.value for t in Topology],
+        default=Topology.ROUTABLE.value,
+        help="routable: control plane reaches pod IPs (VPC CNI); isolated: it does not (Calico overlay)",
+    )
+    up.add_argument(
+        "--nodes-fake",
+        type=_fake_node_count,
+        default=0,
+        metavar="N",
+        help=f"add N KWOK fake nodes with EKS-like instance types (at most {MAX_FAKE_NODES})",
+    )
+    up.set_defaults(func=_up)
+    actions.add_parser("down", help="stop everything and remove all test-bed state").set_defaults(func=_down)
+    actions.add_parser("status", help="what runs, and the topology").set_defaults(func=_status)
+    actions.add_parser("env", help="print shell exports for the test bed's kubeconfig").set_defaults(
+        func=_env
+    )
+    topo = actions.add_parser("topology", help="switch a running test bed's topology without a restart")
+    topo.add_argument("topology", choices=[t.value for t in Topology])
+    topo.set_defaults(func=_topology)
+
+
+def _fake_node_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= MAX_FAKE_NODES:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_FAKE_NODES}")
+    return value
+
+
+def _up(args: argparse.Namespace) -> int:
+    lifecycle.up(lifecycle.UpOptions(Topology(args.topology), args.nodes_fake))
+    return ExitCode.OK
+
+
+def _down(_args: argparse.Namespace) -> int:
+    leftovers = lifecycle.down()
+    return ExitCode.OK if not leftovers else ExitCode.FINDINGS
+
+
+def _status(_args: argparse.Namespace) -> int:
+    status = lifecycle.status()
+    topology = status.topology.value if status.topology else "-"
+    print(f"topology: {topology}")
+    print(f"running: {', '.join(status.running) or '-'}")
+    print(f"stopped: {', '.join(status.stopped) or '-'}")
+    print(f"kubeconfig: {status.kubeconfig}")
+    return ExitCode.OK if status.healthy else ExitCode.FINDINGS
+
+
+def _env(_args: argparse.Namespace) -> int:
+    env_file = Layout.default().env_file
+    if not env_file.exists():
+        print("netconform: error: the test bed is not up (run `netconform testbed up`)", file=sys.stderr)
+        return ExitCode.CANNOT_CHECK
+    sys.stdout.write(env_file.read_text())
+    return ExitCode.OK
+
+
+def _topology(args: argparse.Namespace) -> int:
+    lifecycle.set_topology(Topology(args.topology))
+    print(f"test bed: topology {args.topology}")
+    return ExitCode.OK

@@ -1,0 +1,23 @@
+"""Building API clients from a kubeconfig, with errors translated to one-line harness errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubernetes import client, config
+from kubernetes.config.config_exception import ConfigException
+
+from netconform.errors import InputError
+
+
+def api_client(kubeconfig: Path | None = None, context: str | None = None) -> client.ApiClient:
+    """An ApiClient for ``kubeconfig`` (default: $KUBECONFIG or ~/.kube/config) and ``context``."""
+    try:
+        return config.new_client_from_config(
+            config_file=str(kubeconfig) if kubeconfig else None, context=context
+        )
+    except ConfigException as err:
+        where = kubeconfig or "the default kubeconfig"
+        raise InputError(f"cannot use kubeconfig {where}: {err}") from err
+    except FileNotFoundError as err:
+        raise InputError(f"kubeconfig not found: {err.filename}") from err

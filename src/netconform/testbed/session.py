@@ -1,0 +1,59 @@
+"""``python -m netconform.testbed.session [--topology T] -- CMD ...``
+
+Run CMD against the test bed: bring it up when it is not running, and tear down afterwards only what this
+session started (a test bed someone else brought up is left as it was). The exit code is CMD's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from netconform.errors import ExitCode, NetconformError
+from netconform.testbed import lifecycle
+from netconform.testbed.addresses import Topology
+from netconform.testbed.paths import Layout
+
+
+def _env_exports(layout: Layout) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for line in layout.env_file.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value
+    return env
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m netconform.testbed.session")
+    parser.add_argument("--topology", choices=[t.value for t in Topology], default=Topology.ROUTABLE.value)
+    parser.add_argument("--nodes-fake", type=int, default=0)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command given")
+    layout = Layout.default()
+    started_here = not lifecycle.status(layout).healthy
+    # SIGTERM (CI cancellation) becomes an orderly stop so the teardown below still runs.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        try:
+            lifecycle.up(lifecycle.UpOptions(Topology(args.topology), args.nodes_fake), layout)
+        except NetconformError as err:
+            print(f"netconform: error: test bed failed to come up: {err}", file=sys.stderr)
+            return ExitCode.CANNOT_CHECK
+        env = {**os.environ, **_env_exports(layout)}
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    finally:
+        if started_here and not os.environ.get("NETCONFORM_KEEP_TESTBED"):
+            lifecycle.down(layout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Host sysctls the test bed needs, and the ones the kubelet changes behind our back, restored afterwards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# What the test bed sets for itself.
+REQUIRED = {
+    "net.ipv4.ip_forward": "1",
+    "fs.inotify.max_user_instances": "8192",
+    "fs.inotify.max_user_watches": "524288",
+}
+# What the kubelet rewrites at start (setupKernelTunables). kernel.panic_on_oops=1 would turn any oops into a
+# panic of the whole machine (and of CI with it), so these go back as soon as the kubelet is up.
+KUBELET_CHANGES = ("kernel.panic", "kernel.panic_on_oops", "vm.overcommit_memory", "vm.panic_on_oom")
+RESTORE_AFTER_KUBELET = ("kernel.panic", "kernel.panic_on_oops")
+TRACKED = (*REQUIRED, *KUBELET_CHANGES)
+
+
+def _path(name: str) -> Path:
+    return Path("/proc/sys") / name.replace(".", "/")
+
+
+def read(name: str) -> str:
+    return _path(name).read_text().strip()
+
+
+def write(name: str, value: str) -> None:
+    _path(name).write_text(value)
+
+
+def save(store: Path) -> None:
+    """Record the machine's values once; a saved file from an interrupted run already holds the originals."""
+    if store.exists():
+        return
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.write_text(json.dumps({name: read(name) for name in TRACKED}, indent=2))
+
+
+def saved(store: Path) -> dict[str, str]:
+    try:
+        values: dict[str, str] = json.loads(store.read_text())
+    except FileNotFoundError:
+        return {}
+    return values
+
+
+def apply_required() -> None:
+    for name, value in REQUIRED.items():
+        write(name, value)
+
+
+def restore(store: Path, names: tuple[str, ...] = TRACKED) -> None:
+    for name, value in saved(store).items():
+        if name in names and read(name) != value:
+            write(name, value)
+
+
+def drift(store: Path, names: tuple[str, ...] = RESTORE_AFTER_KUBELET) -> dict[str, tuple[str, str]]:
+    """Host-critical sysctls that differ from the machine's own values: name -> (now, original)."""
+    return {n: (read(n), v) for n, v in saved(store).items() if n in names and read(n) != v}

@@ -11,6 +11,8 @@ export NETCONFORM_CACHE
 PYTEST_WORKERS ?= 2
 REPORTS := reports
 
+
+.PHONY: preflight
 .PHONY: help venv system-deps check lint typecheck importlint test test-unit test-cluster conformance smoke \
         bench testbed-build testbed-up testbed-down testbed-status report lock clean
 
@@ -41,8 +43,8 @@ system-deps:
 
 # --- the harness's own tests --------------------------------------------------------------------------------
 lint: $(STAMP)
-	$(BIN)/ruff check src fixtures suites tests conftest.py bench
-	$(BIN)/ruff format --check src fixtures suites tests conftest.py bench
+	$(BIN)/ruff check src fixtures suites tests conftest.py bench scripts
+	$(BIN)/ruff format --check src fixtures suites tests conftest.py bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -76,6 +78,11 @@ smoke: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Pre-upgrade validation of the vpc-cni add-on: make preflight CLUSTER=name [TARGET=v1.20.1-eksbuild.1] [REGION=..]
+preflight: $(STAMP)
+	@test -n "$(CLUSTER)" || { echo "usage: make preflight CLUSTER=name [TARGET=version] [REGION=region]"; exit 2; }
+	$(BIN)/netconform preflight --cluster $(CLUSTER) $(if $(TARGET),--target-version $(TARGET)) $(if $(REGION),--region $(REGION))
 
 # --- the local test bed ---------------------------------------------------------------------------------------
 testbed-build: system-deps

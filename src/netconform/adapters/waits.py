@@ -30,7 +30,7 @@ class WaitTimeout(CannotCheck):
     """A bounded wait ran out."""
 
 
-class NotYet(Exception):  # noqa: N818 — a signal, not an error
+class NotYet(Exception):
     """Raised by a check to say "look again"; its message is the last observation."""
 
 

@@ -209,7 +209,7 @@ def our_leftovers() -> list[str]:
     found += [
         f"netns {n}"
         for n in (a.CP_NETNS, a.EXT_NETNS)
-        if any(l.split()[0] == n for l in netns_list.splitlines() if l)
+        if any(line.split()[0] == n for line in netns_list.splitlines() if line)
     ]
     for link in (a.CP_VETH_HOST, a.EXT_VETH_HOST, a.SINK_BRIDGE, a.POD_BRIDGE):
         if succeeds(["ip", "link", "show", link]):

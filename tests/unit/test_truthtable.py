@@ -48,13 +48,13 @@ def test_tables_are_immutable_values() -> None:
         (Cell.BLOCKED, Cell.BLOCKED, False),
         (Cell.ALLOWED, Cell.BLOCKED, True),
         (Cell.BLOCKED, Cell.ALLOWED, True),
-        (Cell.ALLOWED, Cell.REFUSED, True),  # nothing listened
-        (Cell.BLOCKED, Cell.REFUSED, True),  # packets reached the pod: policy did not drop them
+        (Cell.ALLOWED, Cell.REFUSED, True),  # rejected, or nothing listened: either way not allowed
+        (Cell.BLOCKED, Cell.REFUSED, False),  # a policy engine that REJECTs (kube-router) still denies
         (Cell.BLOCKED, Cell.PROBE_ERROR, True),  # a failed exec never passes a deny test
         (Cell.ALLOWED, Cell.PROBE_ERROR, True),
     ],
 )
-def test_diff_treats_only_identical_states_as_correct(
+def test_diff_accepts_drop_or_reject_for_denied_and_nothing_else_for_errors(
     expected_state: Cell, observed_state: Cell, wrong: bool
 ) -> None:
     want = TruthTable.uniform(PODS, [TCP80], expected_state)
@@ -64,12 +64,12 @@ def test_diff_treats_only_identical_states_as_correct(
 
 
 def test_diff_describes_each_wrong_cell() -> None:
-    observed = expected().with_cells(Cell.REFUSED, sources=["y/a"], destinations=["x/a"], probes=[TCP80])
+    observed = expected().with_cells(Cell.PROBE_ERROR, sources=["y/a"], destinations=["x/a"], probes=[TCP80])
     text = describe_diff(diff(expected(), observed))
     assert text.splitlines() == [
         "1 wrong cell(s):",
-        "  y/a -> x/a on 80/TCP: expected BLOCKED, observed REFUSED "
-        "(refused: packets reached the pod, so policy did not drop them)",
+        "  y/a -> x/a on 80/TCP: expected BLOCKED, observed PROBE_ERROR "
+        "(the probe failed; this says nothing about policy)",
     ]
 
 
@@ -104,11 +104,14 @@ def test_side_by_side_shows_expected_observed_and_diff() -> None:
 
 
 def test_render_html_is_self_contained_and_highlights_mismatches() -> None:
-    observed = expected().with_cells(Cell.REFUSED, sources=["y/a"], destinations=["x/a"], probes=[TCP80])
+    observed = expected().with_cells(Cell.PROBE_ERROR, sources=["y/a"], destinations=["x/a"], probes=[TCP80])
     page = render_html(observed, diff(expected(), observed))
     assert page.startswith("<style>")
     assert page.count('<table class="nc-tt">') == 2
-    assert '<td class="refused mismatch" title="y/a -&gt; x/a: REFUSED (expected BLOCKED)">R</td>' in page
+    assert (
+        '<td class="probe_error mismatch" title="y/a -&gt; x/a: PROBE_ERROR (expected BLOCKED)">E</td>'
+        in page
+    )
     assert page.count("mismatch") == 2  # the CSS rule and the one cell
 
 

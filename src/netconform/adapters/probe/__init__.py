@@ -1,1 +1,1 @@
-"""netconform.adapters.probe."""
+"""Probers: the I/O boundary of every reachability check; one protocol, a real and a simulated one."""

@@ -1,0 +1,105 @@
+"""The Kubernetes API's errors, translated once into the harness's small tree, the cause kept.
+
+NetconformError
+  KubeError            an API call failed (any status); .status holds the HTTP status
+    NotFound           404
+    Conflict           409 (already exists, or a stale resourceVersion)
+    Forbidden          403 — a CannotCheck too: RBAC keeps us from checking; names verb and resource
+    Unauthorized       401 — expired or wrong credentials (CannotCheck)
+    Transient          429, 5xx, connection errors: worth retrying within a bound
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from netconform.errors import CannotCheck, ExitCode, NetconformError
+
+T = TypeVar("T")
+
+
+class KubeError(NetconformError):
+    status: int = 0
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(KubeError):
+    pass
+
+
+class Conflict(KubeError):
+    pass
+
+
+class Forbidden(KubeError, CannotCheck):
+    exit_code = ExitCode.CANNOT_CHECK
+
+
+class Unauthorized(KubeError, CannotCheck):
+    exit_code = ExitCode.CANNOT_CHECK
+
+
+class Transient(KubeError, CannotCheck):
+    exit_code = ExitCode.CANNOT_CHECK
+
+
+def api_message(err: ApiException) -> str:
+    """The API server's own message from a Status body, else the reason phrase."""
+    try:
+        body = json.loads(err.body or "{}")
+    except (TypeError, ValueError):
+        body = {}
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or err.reason or f"HTTP {err.status}")
+
+
+def translate(err: Exception, action: str) -> KubeError:
+    """``action`` says what we tried, e.g. "create pods in nc-abc" — it goes into the one-line message."""
+    if isinstance(err, ApiException):
+        status = int(err.status or 0)
+        message = api_message(err)
+        if status == 404:
+            return NotFound(f"{action}: not found ({message})", status)
+        if status == 409:
+            return Conflict(f"{action}: conflict ({message})", status)
+        if status == 403:
+            return Forbidden(
+                f"forbidden: cannot {action} — grant it in the harness's RBAC ({message})", status
+            )
+        if status == 401:
+            return Unauthorized(
+                f"unauthorized: {action} — credentials expired or invalid ({message})", status
+            )
+        if status == 429 or status >= 500:
+            return Transient(f"{action}: API server answered {status} ({message})", status)
+        return KubeError(f"{action}: {message} (HTTP {status})", status)
+    if isinstance(err, urllib3.exceptions.HTTPError | OSError):
+        return Transient(f"{action}: cannot reach the API server ({_first_line(err)})")
+    return KubeError(f"{action}: {_first_line(err)}")
+
+
+@contextmanager
+def translated(action: str) -> Iterator[None]:
+    try:
+        yield
+    except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
+        raise translate(err, action) from err
+
+
+def call(action: str, fn: Callable[[], T]) -> T:
+    with translated(action):
+        return fn()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

@@ -1,0 +1,63 @@
+"""Running a command in a container through the API server (pods/exec), with a bound."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kubernetes import client
+from kubernetes.stream import stream
+
+from netconform.adapters.kube.errors import translated
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    returncode: int | None  # None: the stream ended without a status (timeout or broken connection)
+    stdout: str
+    stderr: str
+    reproduce: str  # the kubectl command that does the same
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def kubectl_exec(namespace: str, pod: str, command: Sequence[str], container: str | None = None) -> str:
+    target = f"-n {namespace} {pod}" + (f" -c {container}" if container else "")
+    return f"kubectl exec {target} -- {shlex.join(command)}"
+
+
+def exec_in_pod(
+    core: client.CoreV1Api,
+    namespace: str,
+    pod: str,
+    command: Sequence[str],
+    *,
+    container: str | None = None,
+    timeout_s: float = 30.0,
+) -> ExecResult:
+    reproduce = kubectl_exec(namespace, pod, command, container)
+    kwargs = {"container": container} if container else {}
+    with translated(f"exec in pod {namespace}/{pod}"):
+        ws = stream(
+            core.connect_get_namespaced_pod_exec,
+            pod,
+            namespace,
+            command=list(command),
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+            **kwargs,
+        )
+        try:
+            ws.run_forever(timeout=timeout_s)
+            stdout = ws.read_stdout() or ""
+            stderr = ws.read_stderr() or ""
+            returncode = ws.returncode if not ws.is_open() else None
+        finally:
+            ws.close()
+    return ExecResult(returncode, stdout, stderr, reproduce)

@@ -1,0 +1,152 @@
+"""Manifests of the harness's pods and services, built from a few facts (image, pull policy, ports).
+
+Server pods follow upstream's e2e netpol model: one container per (port, protocol) named cont-<port>-<proto>,
+with a named container port serve-<port>-<proto>, so named-port policies resolve as the engine expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from netconform.core.truthtable import Protocol
+
+GRACE_S = 0  # probe pods hold no state; deleting them should not wait
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    probe_image: str
+    pull_policy: str
+
+
+def container_name(port: int, protocol: Protocol) -> str:
+    return f"cont-{port}-{protocol.value.lower()}"
+
+
+def port_name(port: int, protocol: Protocol) -> str:
+    return f"serve-{port}-{protocol.value.lower()}"
+
+
+def _server_container(image: ImageSettings, port: int, protocol: Protocol) -> dict[str, Any]:
+    if protocol is Protocol.SCTP:
+        args = ["porter"]
+        env = [{"name": f"SERVE_SCTP_PORT_{port}", "value": "foo"}]
+    else:
+        args = ["serve-hostname", f"--{protocol.value.lower()}", "--http=false", f"--port={port}"]
+        env = []
+    container: dict[str, Any] = {
+        "name": container_name(port, protocol),
+        "image": image.probe_image,
+        "imagePullPolicy": image.pull_policy,
+        "command": ["/agnhost"],
+        "args": args,
+        "ports": [{"name": port_name(port, protocol), "containerPort": port, "protocol": protocol.value}],
+        "securityContext": {"allowPrivilegeEscalation": False},
+        "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
+    }
+    if env:
+        container["env"] = env
+    return container
+
+
+def server_pod(
+    name: str,
+    labels: dict[str, str],
+    image: ImageSettings,
+    ports: Sequence[tuple[int, Protocol]],
+    *,
+    host_network: bool = False,
+    node_name: str | None = None,
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "containers": [_server_container(image, port, protocol) for port, protocol in ports],
+        "terminationGracePeriodSeconds": GRACE_S,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+    }
+    if host_network:
+        spec["hostNetwork"] = True
+        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
+    if node_name:
+        spec["nodeName"] = node_name
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": spec}
+
+
+def http_pod(
+    name: str,
+    labels: dict[str, str],
+    image: ImageSettings,
+    port: int = 8080,
+    *,
+    host_network: bool = False,
+) -> dict[str, Any]:
+    """agnhost netexec: answers /hostname, /echo, /clientip, /dial — the target of proxy and HTTP checks."""
+    spec: dict[str, Any] = {
+        "containers": [
+            {
+                "name": "netexec",
+                "image": image.probe_image,
+                "imagePullPolicy": image.pull_policy,
+                "command": ["/agnhost"],
+                "args": ["netexec", f"--http-port={port}", "--udp-port=-1"],
+                "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+                # tcpSocket: netexec's /healthz waits for its UDP server, which is off here.
+                "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1},
+                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
+            }
+        ],
+        "terminationGracePeriodSeconds": GRACE_S,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+    }
+    if host_network:
+        spec["hostNetwork"] = True
+        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": spec}
+
+
+def client_pod(name: str, labels: dict[str, str], image: ImageSettings) -> dict[str, Any]:
+    """A pod that only runs probes (agnhost pause keeps it alive)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "containers": [
+                {
+                    "name": "client",
+                    "image": image.probe_image,
+                    "imagePullPolicy": image.pull_policy,
+                    "command": ["/agnhost"],
+                    "args": ["pause"],
+                    "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
+                }
+            ],
+            "terminationGracePeriodSeconds": GRACE_S,
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+        },
+    }
+
+
+def service_for(
+    name: str,
+    selector: dict[str, str],
+    ports: Sequence[tuple[int, Protocol]],
+    *,
+    service_type: str = "ClusterIP",
+    headless: bool = False,
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "selector": selector,
+        "type": service_type,
+        "ports": [
+            {"name": port_name(port, protocol), "port": port, "targetPort": port, "protocol": protocol.value}
+            for port, protocol in ports
+        ],
+    }
+    if headless:
+        spec["clusterIP"] = "None"
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}

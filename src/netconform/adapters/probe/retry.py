@@ -1,0 +1,47 @@
+"""Probe until observed matches expected (bounded), then confirm once: retries only where they can help.
+
+A cell that matches at once is never probed again (apart from the confirmation), so a correct cluster costs
+two passes; a cell that keeps differing is reported with how many attempts it had.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from netconform.adapters.probe.model import ProbeJob, Prober, ProbeResult
+from netconform.core.truthtable import Cell, satisfies
+
+MAX_ATTEMPTS = 4
+RETRY_PAUSE_S = 2.0  # policy engines program rules asynchronously: give them a moment between attempts
+
+
+def probe_until_expected(
+    prober: Prober,
+    jobs: Sequence[ProbeJob],
+    expected: Mapping[ProbeJob, Cell],
+    *,
+    max_attempts: int = MAX_ATTEMPTS,
+    pause_s: float = RETRY_PAUSE_S,
+    confirm: bool = True,
+) -> list[ProbeResult]:
+    results = {r.job: r for r in prober.probe(jobs)}
+    for attempt in range(2, max_attempts + 1):
+        wrong = [j for j in jobs if j in expected and not satisfies(expected[j], results[j].state)]
+        if not wrong:
+            break
+        time.sleep(pause_s)
+        for result in prober.probe(wrong):
+            results[result.job] = replace(result, attempts=attempt)
+    if confirm:
+        # One more pass over everything: a table that matched only once in a flapping dataplane is caught.
+        for result in prober.probe(jobs):
+            previous = results[result.job]
+            if result.state != previous.state:
+                results[result.job] = replace(
+                    result,
+                    attempts=previous.attempts + 1,
+                    detail=f"{result.detail} (flapped: was {previous.state.name})",
+                )
+    return [results[j] for j in jobs]

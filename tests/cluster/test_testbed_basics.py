@@ -1,0 +1,90 @@
+"""The test bed is a working cluster: node, DNS, pod network, Services, exec, logs, NetworkPolicy."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.namespaces import NamespaceSet
+from netconform.adapters.kube import manifests
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.probe.exec_prober import ExecProber
+from netconform.adapters.probe.model import Endpoint, ProbeJob
+from netconform.adapters.probe.retry import probe_until_expected
+from netconform.core.truthtable import Cell, Protocol, satisfies
+from netconform.testbed import addresses
+
+TCP80 = [(80, Protocol.TCP)]
+
+
+def test_node_is_ready_and_reports_the_built_version(kube: KubeCluster) -> None:
+    node = kube.core.read_node(addresses.NODE_NAME)
+    ready = {c.type: c.status for c in node.status.conditions}["Ready"]
+    assert ready == "True"
+    assert node.status.node_info.kubelet_version == "v1.36.3"
+    assert node.spec.pod_cidr.startswith("10.244.")
+
+
+@pytest.fixture
+def two_pods(kube: KubeCluster, namespaces: NamespaceSet, images: manifests.ImageSettings) -> dict[str, str]:
+    """Server pods a and b in one namespace, each with a Service; returns real namespace and IPs."""
+    ns = namespaces.make("x")
+    for name in ("a", "b"):
+        kube.create(ns, manifests.server_pod(name, {"pod": name}, images, TCP80))
+        kube.create(ns, manifests.service_for(f"s-{name}", {"pod": name}, TCP80))
+    pods = {p.name: p for p in kube.wait_pods_ready(ns, ["a", "b"])}
+    service_ip = kube.core.read_namespaced_service("s-b", ns).spec.cluster_ip
+    return {"ns": ns, "a": pods["a"].ip, "b": pods["b"].ip, "svc-b": service_ip}
+
+
+def _job(ns: str, address: str, target: str) -> ProbeJob:
+    source = Endpoint("x/a", ns, "a", manifests.container_name(80, Protocol.TCP))
+    return ProbeJob(source, target, address, 80, Protocol.TCP)
+
+
+def test_pod_reaches_pod_and_service(kube: KubeCluster, two_pods: dict[str, str]) -> None:
+    ns = two_pods["ns"]
+    results = ExecProber(kube).probe(
+        [
+            _job(ns, two_pods["b"], "x/b"),
+            _job(ns, two_pods["svc-b"], "svc x/b"),
+            _job(ns, f"s-b.{ns}.svc.cluster.local", "dns x/b"),
+        ]
+    )
+    assert [r.state for r in results] == [Cell.ALLOWED] * 3, [r.describe() for r in results]
+
+
+def test_dns_answers_the_cluster_domain_only(kube: KubeCluster, two_pods: dict[str, str]) -> None:
+    ns = two_pods["ns"]
+    container = manifests.container_name(80, Protocol.TCP)
+    inside = kube.exec(ns, "a", ["nslookup", "kubernetes.default.svc.cluster.local"], container=container)
+    assert inside.ok, inside
+    assert str(addresses.API_SERVICE_IP) in inside.stdout
+    # No forwarding: a name outside the cluster domain must not resolve (and no query leaves the machine).
+    outside = kube.exec(ns, "a", ["nslookup", "example.com"], container=container)
+    assert not outside.ok, outside.stdout
+
+
+def test_exec_and_logs_work(kube: KubeCluster, two_pods: dict[str, str]) -> None:
+    ns = two_pods["ns"]
+    container = manifests.container_name(80, Protocol.TCP)
+    result = kube.exec(ns, "a", ["sh", "-c", "echo out; echo err >&2; exit 3"], container=container)
+    assert (result.returncode, result.stdout.strip(), result.stderr.strip()) == (3, "out", "err")
+    assert "Serving on port 80" in kube.logs(ns, "a", container) or kube.logs(ns, "a", container) != ""
+
+
+def test_deny_all_blocks_and_deleting_it_restores(kube: KubeCluster, two_pods: dict[str, str]) -> None:
+    ns = two_pods["ns"]
+    prober = ExecProber(kube)
+    job = _job(ns, two_pods["b"], "x/b")
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "deny-all-ingress"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+    }
+    kube.replace_network_policy(ns, deny)
+    blocked = probe_until_expected(prober, [job], {job: Cell.BLOCKED}, max_attempts=10)
+    assert satisfies(Cell.BLOCKED, blocked[0].state), blocked[0].describe()
+    kube.delete_network_policy(ns, "deny-all-ingress")
+    allowed = probe_until_expected(prober, [job], {job: Cell.ALLOWED}, max_attempts=10)
+    assert allowed[0].state is Cell.ALLOWED, allowed[0].describe()

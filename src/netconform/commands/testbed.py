@@ -41,6 +41,9 @@ def register(subparsers: Any) -> None:
     actions.add_parser("env", help="print shell exports for the test bed's kubeconfig").set_defaults(
         func=_env
     )
+    fake = actions.add_parser("fake-nodes", help="add KWOK fake nodes to the running test bed")
+    fake.add_argument("count", type=_fake_node_count, metavar="N")
+    fake.set_defaults(func=_fake_nodes)
     topo = actions.add_parser("topology", help="switch a running test bed's topology without a restart")
     topo.add_argument("topology", choices=[t.value for t in Topology])
     topo.set_defaults(func=_topology)
@@ -82,6 +85,11 @@ def _env(_args: argparse.Namespace) -> int:
         print("netconform: error: the test bed is not up (run `netconform testbed up`)", file=sys.stderr)
         return ExitCode.CANNOT_CHECK
     sys.stdout.write(env_file.read_text())
+    return ExitCode.OK
+
+
+def _fake_nodes(args: argparse.Namespace) -> int:
+    lifecycle.add_fake_nodes(args.count)
     return ExitCode.OK
 
 

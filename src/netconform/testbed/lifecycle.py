@@ -63,8 +63,10 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     layout = layout or Layout.default()
     require_root()
     current = status(layout)
-    if current.healthy and current.topology is options.topology and options.nodes_fake == 0:
+    if current.healthy and current.topology is options.topology:
         say(f"test bed: already up ({current.topology.value}); kubeconfig {layout.admin_kubeconfig}")
+        if options.nodes_fake:
+            add_fake_nodes(options.nodes_fake, layout, say)
         return current
     started = time.monotonic()
     say("test bed: tearing down any earlier state")
@@ -87,14 +89,24 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     _start_node(layout, bins, api, say)
     addons.apply(api, addons.coredns_objects())
     wait_until(COREDNS_READY, lambda: _deployment_ready(api, "kube-system", "coredns"))
-    if options.nodes_fake:
-        say(f"test bed: {options.nodes_fake} KWOK nodes")
-        processes.start(layout, components.kwok(layout, bins))
-        kwok_nodes.create(api, options.nodes_fake)
-        kwok_nodes.wait_ready(api, options.nodes_fake, lambda: processes.ensure_alive(layout, "kwok"))
     _write_env(layout)
+    if options.nodes_fake:
+        add_fake_nodes(options.nodes_fake, layout, say)
     say(f"test bed: up in {time.monotonic() - started:.0f}s; export KUBECONFIG={layout.admin_kubeconfig}")
     return status(layout)
+
+
+def add_fake_nodes(count: int, layout: Layout | None = None, say: Say = print) -> None:
+    """Make sure ``count`` KWOK nodes exist and are Ready on the running test bed (starts KWOK if needed)."""
+    layout = layout or Layout.default()
+    require_root()
+    if processes.running_pid(layout, "kwok") is None:
+        processes.start(layout, components.kwok(layout, locate()))
+    api = api_client(layout.admin_kubeconfig)
+    started = time.monotonic()
+    kwok_nodes.create(api, count)
+    kwok_nodes.wait_ready(api, count, lambda: processes.ensure_alive(layout, "kwok"))
+    say(f"test bed: {count} KWOK nodes Ready in {time.monotonic() - started:.0f}s")
 
 
 def _start_control_plane(layout: Layout, bins: Binaries, say: Say) -> None:

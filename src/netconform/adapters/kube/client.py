@@ -12,6 +12,8 @@ from netconform.errors import InputError
 
 def api_client(kubeconfig: Path | None = None, context: str | None = None) -> client.ApiClient:
     """An ApiClient for ``kubeconfig`` (default: $KUBECONFIG or ~/.kube/config) and ``context``."""
+    if kubeconfig is not None and not kubeconfig.exists():
+        raise InputError(f"kubeconfig not found: {kubeconfig}")
     try:
         return config.new_client_from_config(
             config_file=str(kubeconfig) if kubeconfig else None, context=context

@@ -64,7 +64,7 @@ def test_workers_share_the_controllers_run_id(harness: pytest.Pytester) -> None:
             (pathlib.Path.cwd() / f"id-{n}-{worker_id}").write_text(run_id)
         """
     )
-    result = harness.runpytest("-n", "2")
+    result = harness.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=4)
     files = list(harness.path.glob("id-*"))
     assert len({f.name.rsplit("-", 1)[1] for f in files}) == 2  # both workers ran tests

@@ -349,3 +349,22 @@ def kwok(layout: Layout, bins: Binaries) -> Daemon:
 def write_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+EXTERNAL_HTTP_PORT = 8080
+EXTERNAL_UDP_PORT = 8081
+
+
+def external_host(bins: Binaries) -> Daemon:
+    """A server "outside" the pod network (its own namespace, reached through the node), for egress checks:
+    netexec answers /clientip with the source address it sees, so SNAT is visible."""
+    return Daemon(
+        "external-host",
+        (
+            str(bins.path("k8s", "agnhost")),
+            "netexec",
+            f"--http-port={EXTERNAL_HTTP_PORT}",
+            f"--udp-port={EXTERNAL_UDP_PORT}",
+        ),
+        netns=a.EXT_NETNS,
+    )

@@ -32,7 +32,7 @@ COREDNS_READY = Bound("CoreDNS to be Ready", timeout_s=120)
 # Start order; teardown stops them in reverse.
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 NODE = ("containerd", "kubelet", "kube-proxy", "kube-router")
-ALL_DAEMONS = (*CONTROL_PLANE, *NODE, "kwok")
+ALL_DAEMONS = (*CONTROL_PLANE, *NODE, "external-host", "kwok")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     api = api_client(layout.admin_kubeconfig)
     addons.apply(api, addons.rbac_objects())
     _start_node(layout, bins, api, say)
+    processes.start(layout, components.external_host(bins))
     addons.apply(api, addons.coredns_objects())
     wait_until(COREDNS_READY, lambda: _deployment_ready(api, "kube-system", "coredns"))
     _write_env(layout)
@@ -231,9 +232,8 @@ def down(layout: Layout | None = None, say: Say = print) -> list[str]:
     """Stop everything, remove our state; returns what could not be removed (empty when clean)."""
     layout = layout or Layout.default()
     require_root()
-    for name in reversed(("containerd", "kubelet", "kube-proxy", "kube-router", "kwok")):
-        if name != "containerd":
-            processes.stop(layout, name)
+    for name in ("kwok", "external-host", "kube-router", "kube-proxy", "kubelet"):
+        processes.stop(layout, name)
     # Containers outlive the kubelet: kill what runs in the pod cgroups, then the shims, then containerd.
     processes.kill_pids(host.pod_pids())
     shims = _shim_binaries(layout)

@@ -13,7 +13,7 @@ REPORTS := reports
 
 
 .PHONY: preflight
-.PHONY: help venv system-deps check lint typecheck importlint test test-unit test-cluster conformance smoke \
+.PHONY: help venv system-deps check lint typecheck importlint test test-unit test-cluster test-lifecycle conformance smoke \
         bench testbed-build testbed-up testbed-down testbed-status report lock clean
 
 help:
@@ -57,11 +57,16 @@ check: lint typecheck importlint
 test-unit: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit tests/plugin tests/aws
 
-# The cluster tier brings the test bed up when no cluster is running and tears down only what it started.
+# The cluster tier brings the test bed up (with 200 KWOK nodes for the density suite) when none is running,
+# runs tests/cluster and the suites against it (scripts/cluster-tier.sh), and tears down what it started.
 test-cluster: $(STAMP) system-deps
-	$(BIN)/python -m netconform.testbed.session -- $(BIN)/pytest tests/cluster suites -p no:randomly
+	$(BIN)/python -m netconform.testbed.session --nodes-fake 200 -- scripts/cluster-tier.sh
 
-test: check test-unit test-cluster
+# Up, down, and proof that the machine is left as it was (needs the machine without a running test bed).
+test-lifecycle: $(STAMP) system-deps
+	$(BIN)/pytest tests/lifecycle
+
+test: check test-unit test-cluster test-lifecycle
 
 # --- running against a cluster --------------------------------------------------------------------------------
 conformance: $(STAMP)

@@ -1,0 +1,77 @@
+"""Pod density fill: a node runs exactly its advertised number of pods and refuses one more.
+
+Opt-in (``--run-disruptive``), serial, cordon-free: pause pods pinned by node affinity to one node (the
+real, schedulable node with the lowest ceiling, or ``--fill-node``) up to its advertised ceiling minus the
+pods already there; then one more, which must stay Pending with the scheduler's "Too many pods". Pods
+that get no IP from the CNI show that the IP ceiling is below the advertised one. The time to fill is
+reported, not asserted; the namespace and its pods are gone before the test ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fixtures.density import DensityOptions
+from fixtures.namespaces import NamespaceSet
+from fixtures.reporting import attach
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.fill import run_fill
+from netconform.adapters.kube.manifests import ImageSettings
+from netconform.adapters.kube.nodes import list_node_facts
+from netconform.adapters.waits import Bound
+from netconform.core.density_check import DensityContext, NodeVerdict, judge_node
+from netconform.core.density_fill import choose_fill_node, judge_fill
+
+pytestmark = [pytest.mark.density, pytest.mark.serial, pytest.mark.disruptive]
+FILL_CLEANUP = Bound("the fill namespace and its pods to be gone", timeout_s=600, interval_s=2)
+
+
+@pytest.fixture
+def fill_namespace(kube: KubeCluster, namespaces: NamespaceSet) -> Iterator[str]:
+    """A namespace whose deletion is awaited: the next test must find the node empty again."""
+    name = namespaces.make("fill")
+    yield name
+    kube.delete_namespace(name)
+    kube.wait_namespaces_gone([name], FILL_CLEANUP)
+
+
+@pytest.fixture
+def fill_target(
+    kube: KubeCluster, density_options: DensityOptions, density_context: DensityContext
+) -> NodeVerdict:
+    """The node to fill, with what the density check expects of it."""
+    node = choose_fill_node(list_node_facts(kube), density_options.fill_node)
+    if node is None or node.advertised is None:
+        pytest.skip("no real, schedulable, untainted node with a pods capacity to fill")
+    return judge_node(node, density_context)
+
+
+@pytest.fixture
+def pause_settings(density_options: DensityOptions, images: ImageSettings) -> ImageSettings:
+    return ImageSettings(density_options.pause_image, images.pull_policy)
+
+
+def test_node_runs_its_advertised_ceiling_and_refuses_one_more(
+    kube: KubeCluster,
+    fill_namespace: str,
+    fill_target: NodeVerdict,
+    pause_settings: ImageSettings,
+    request: pytest.FixtureRequest,
+) -> None:
+    node = fill_target.node
+    run = run_fill(
+        kube,
+        fill_namespace,
+        node.name,
+        advertised=node.advertised or 0,
+        image=pause_settings.probe_image,
+        pull_policy=pause_settings.pull_policy,
+    )
+    verdict = judge_fill(run)
+    report = f"{verdict.message}\nexpectation: {fill_target.describe()}"
+    attach("fill", report)
+    request.node.user_properties.append(("fill_seconds", round(run.fill_seconds, 1)))
+    request.node.add_report_section("call", "fill", report)
+    assert verdict.ok, report

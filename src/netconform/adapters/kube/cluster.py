@@ -32,7 +32,11 @@ FATAL_WAITING_REASONS = {
 
 
 class PodStartFailure(CannotCheck):
-    """A pod will not become Ready, for a reason that waiting does not cure."""
+    """A pod will not become Ready, for a reason that waiting does not cure (``reason``: the kubelet's)."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -234,7 +238,8 @@ def _raise_if_fatal(pod: Any) -> None:
             raise PodStartFailure(
                 f"pod {pod.metadata.namespace}/{pod.metadata.name} will not start: "
                 f"{FATAL_WAITING_REASONS[waiting.reason]} "
-                f"({waiting.reason}: {waiting.message or status.image})"
+                f"({waiting.reason}: {waiting.message or status.image})",
+                waiting.reason,
             )
     if pod.status.phase == "Failed":
         raise PodStartFailure(

@@ -12,6 +12,7 @@ NetconformError
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -83,7 +84,7 @@ def translate(err: Exception, action: str) -> KubeError:
             return Transient(f"{action}: API server answered {status} ({message})", status)
         return KubeError(f"{action}: {message} (HTTP {status})", status)
     if isinstance(err, urllib3.exceptions.HTTPError | OSError):
-        return Transient(f"{action}: cannot reach the API server ({_first_line(err)})")
+        return Transient(f"{action}: cannot reach the API server ({_connection_problem(err)})")
     return KubeError(f"{action}: {_first_line(err)}")
 
 
@@ -98,6 +99,18 @@ def translated(action: str) -> Iterator[None]:
 def call(action: str, fn: Callable[[], T]) -> T:
     with translated(action):
         return fn()
+
+
+def _connection_problem(err: BaseException) -> str:
+    """ "connection refused at 127.0.0.1:1" rather than urllib3's retry bookkeeping."""
+    reason = getattr(err, "reason", None)  # MaxRetryError wraps the real cause
+    cause = reason if isinstance(reason, BaseException) else err
+    pool = getattr(err, "pool", None)
+    where = f" at {pool.host}:{pool.port}" if pool is not None else ""
+    text = _first_line(cause)
+    if "] " in text:  # "...: [Errno 111] Connection refused" -> "Connection refused"
+        text = re.sub(r"[\"')]+$", "", text.rsplit("] ", 1)[1])
+    return f"{text}{where}"
 
 
 def _first_line(err: BaseException) -> str:

@@ -1,0 +1,314 @@
+"""Audit of the cluster's own admission webhooks and aggregated APIs: which will break, or already do,
+because the control plane cannot reach the pods that serve them.
+
+Pure: the kube adapter resolves every webhook and APIService to its Service and the pods behind it; this
+module decides, under a CNI profile, what is at risk and how badly.
+
+Severity follows the consequence:
+
+* ``ERROR``: requests fail. A ``failurePolicy: Fail`` webhook (or an APIService) whose backend the
+  control plane cannot reach rejects every matching request (or breaks discovery, ``kubectl top``, HPA,
+  namespace deletion).
+* ``WARNING``: silently weaker. An ``Ignore`` webhook that cannot be reached is skipped after its timeout on
+  every call: its policy is not enforced and matching requests are slowed. A ``Fail`` webhook that also
+  covers kube-system can block the cluster's own recovery when its pods are down.
+* ``INFO``: cannot be judged (the profile makes no claim, or a URL the harness cannot resolve).
+* ``OK``: served from the node network or the control plane itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from netconform.core.apiserver_paths import HOST_NETWORK_ADVICE
+from netconform.core.netpol.selectors import LabelSelector
+from netconform.core.profiles import Expect, Profile
+
+KUBE_SYSTEM_LABELS = {"kubernetes.io/metadata.name": "kube-system"}
+
+
+class Severity(enum.IntEnum):
+    OK = 0
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+
+@dataclass(frozen=True)
+class BackendPod:
+    name: str
+    host_network: bool
+    ready: bool = True
+
+
+@dataclass(frozen=True)
+class ServiceBackend:
+    """A Service a webhook or APIService points at, and the pods behind its endpoints."""
+
+    namespace: str
+    name: str
+    port: int
+    exists: bool = True
+    pods: tuple[BackendPod, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"service {self.namespace}/{self.name}:{self.port}"
+
+    @property
+    def ready_pods(self) -> tuple[BackendPod, ...]:
+        return tuple(p for p in self.pods if p.ready)
+
+
+@dataclass(frozen=True)
+class WebhookFacts:
+    kind: str  # ValidatingWebhookConfiguration | MutatingWebhookConfiguration
+    configuration: str
+    webhook: str
+    failure_policy: str  # Fail | Ignore (the API server defaults it to Fail)
+    timeout_s: int
+    service: ServiceBackend | None = None
+    url: str | None = None
+    namespace_selector: LabelSelector | None = None
+    """None or empty: every namespace."""
+
+    @property
+    def subject(self) -> str:
+        return f"{self.kind}/{self.configuration} webhook {self.webhook}"
+
+    @property
+    def fails_closed(self) -> bool:
+        return self.failure_policy != "Ignore"
+
+
+@dataclass(frozen=True)
+class ApiServiceFacts:
+    name: str
+    service: ServiceBackend | None  # None: served by the API server itself (Local)
+    available: bool | None = None
+    message: str = ""
+
+    @property
+    def subject(self) -> str:
+        return f"APIService/{self.name}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str
+    subject: str
+    backend: str
+    message: str
+    advice: str = ""
+
+    def describe(self) -> str:
+        text = f"{self.severity.name} {self.code}: {self.subject} ({self.backend}): {self.message}"
+        return f"{text} — {self.advice}" if self.advice else text
+
+
+def audit(
+    webhooks: Sequence[WebhookFacts],
+    api_services: Sequence[ApiServiceFacts],
+    profile: Profile,
+    pod_cidrs: Sequence[str] = (),
+) -> list[Finding]:
+    """One finding per webhook and APIService (OK ones too), plus fail-closed coverage of kube-system."""
+    findings: list[Finding] = []
+    for webhook in webhooks:
+        findings.append(_webhook_reachability(webhook, profile, pod_cidrs))
+        coverage = _kube_system_coverage(webhook)
+        if coverage is not None:
+            findings.append(coverage)
+    findings.extend(_api_service(service, profile) for service in api_services)
+    return sorted(findings, key=lambda f: (-f.severity, f.subject, f.code))
+
+
+def worst(findings: Sequence[Finding]) -> Severity:
+    return max((f.severity for f in findings), default=Severity.OK)
+
+
+# --- webhooks --------------------------------------------------------------------------------------------
+
+
+def _webhook_reachability(webhook: WebhookFacts, profile: Profile, pod_cidrs: Sequence[str]) -> Finding:
+    if webhook.service is not None:
+        return _service_backed(webhook.subject, webhook.service, profile, _webhook_consequence(webhook))
+    url = webhook.url or ""
+    host = urlsplit(url).hostname or ""
+    backend = f"url {url}"
+    if host in ("localhost",) or _is_loopback(host):
+        return Finding(Severity.OK, "served-by-control-plane", webhook.subject, backend, "a loopback URL")
+    if _in_cidrs(host, pod_cidrs):
+        return _pod_network_risk(webhook.subject, backend, profile, _webhook_consequence(webhook))
+    return Finding(
+        Severity.INFO,
+        "url-unverified",
+        webhook.subject,
+        backend,
+        f"served at {host or 'an unknown host'}, outside the cluster's pod CIDRs; the harness cannot tell "
+        "whether the control plane reaches it",
+        "make sure the control plane can route to it (and its security groups allow the port)",
+    )
+
+
+def _webhook_consequence(webhook: WebhookFacts) -> tuple[Severity, str]:
+    if webhook.fails_closed:
+        return Severity.ERROR, (
+            f"failurePolicy Fail: every matching request is rejected after {webhook.timeout_s}s "
+            "('failed calling webhook … context deadline exceeded')"
+        )
+    return Severity.WARNING, (
+        f"failurePolicy Ignore: every matching request waits {webhook.timeout_s}s and the webhook is "
+        "skipped, so its policy is silently not applied"
+    )
+
+
+def _kube_system_coverage(webhook: WebhookFacts) -> Finding | None:
+    if not webhook.fails_closed:
+        return None
+    selector = webhook.namespace_selector
+    if selector is not None and not selector.is_empty and not selector.matches(KUBE_SYSTEM_LABELS):
+        return None
+    return Finding(
+        Severity.WARNING,
+        "fail-closed-covers-kube-system",
+        webhook.subject,
+        f"namespaceSelector {selector if selector is not None else '{}'}",
+        "failurePolicy Fail and its namespaceSelector does not exclude kube-system: while its pods are "
+        "down, kube-system pods (CNI, CoreDNS) may not be recreated, which can keep the webhook down",
+        "add a namespaceSelector with kubernetes.io/metadata.name NotIn [kube-system]",
+    )
+
+
+# --- APIServices -----------------------------------------------------------------------------------------
+
+
+def _api_service(api_service: ApiServiceFacts, profile: Profile) -> Finding:
+    subject = api_service.subject
+    if api_service.service is None:
+        return Finding(Severity.OK, "served-by-control-plane", subject, "Local", "served by the API server")
+    consequence = (
+        Severity.ERROR,
+        "discovery of its group fails: kubectl top, HPA and namespace deletion stall",
+    )
+    finding = _service_backed(subject, api_service.service, profile, consequence)
+    if api_service.available is False:
+        status = f"Available=False: {api_service.message}" if api_service.message else "Available=False"
+        return Finding(
+            Severity.ERROR,
+            finding.code if finding.severity > Severity.OK else "unavailable",
+            subject,
+            finding.backend,
+            f"{status}; {finding.message}",
+            finding.advice or "look at the backing pods and the APIService's status message",
+        )
+    return finding
+
+
+# --- shared ----------------------------------------------------------------------------------------------
+
+
+def _service_backed(
+    subject: str, service: ServiceBackend, profile: Profile, consequence: tuple[Severity, str]
+) -> Finding:
+    severity, what = consequence
+    backend = service.ref
+    if not service.exists:
+        return Finding(
+            severity,
+            "service-missing",
+            subject,
+            backend,
+            f"the Service does not exist: {what}",
+            "restore the Service or delete the configuration",
+        )
+    ready = service.ready_pods
+    if not ready:
+        return Finding(
+            severity,
+            "no-ready-backend",
+            subject,
+            backend,
+            f"no ready pods behind the Service: {what}",
+            "fix the serving pods, or delete the configuration if the component was removed",
+        )
+    pod_network = [p.name for p in ready if not p.host_network]
+    if not pod_network:
+        return Finding(
+            Severity.OK,
+            "host-network",
+            subject,
+            backend,
+            f"served by hostNetwork pods ({', '.join(p.name for p in ready)})",
+        )
+    described = f"{backend} → pods {', '.join(pod_network)} on the pod network"
+    return _pod_network_risk(subject, described, profile, consequence)
+
+
+def _pod_network_risk(
+    subject: str, backend: str, profile: Profile, consequence: tuple[Severity, str]
+) -> Finding:
+    routable = profile.pod_ips_routable_from_control_plane
+    if routable is Expect.YES:
+        return Finding(
+            Severity.OK,
+            "pod-network-routable",
+            subject,
+            backend,
+            f"served from the pod network, which profile {profile.name.value} says the control plane reaches",
+        )
+    if routable is Expect.UNKNOWN:
+        return Finding(
+            Severity.INFO,
+            "pod-network-unverified",
+            subject,
+            backend,
+            f"served from the pod network; profile {profile.name.value} does not say whether the control "
+            "plane reaches pod IPs",
+            "run suites/apiserver to find out",
+        )
+    severity, what = consequence
+    return Finding(
+        severity,
+        "pod-network-unreachable",
+        subject,
+        backend,
+        f"served from the pod network, which the control plane cannot reach under profile "
+        f"{profile.name.value}: {what}",
+        HOST_NETWORK_ADVICE,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _in_cidrs(host: str, cidrs: Sequence[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+
+
+def render_table(findings: Sequence[Finding]) -> str:
+    """A plain-text table, worst first."""
+    if not findings:
+        return "no admission webhooks or APIServices backed by Services in this cluster"
+    rows = [("severity", "code", "subject", "backend", "why / what to do")]
+    for f in findings:
+        why = f"{f.message}" + (f" — {f.advice}" if f.advice else "")
+        rows.append((f.severity.name, f.code, f.subject, f.backend, why))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]).rstrip()
+        for row in rows
+    )

@@ -1,0 +1,74 @@
+"""Shared pieces of the API-server reachability suite: one namespace per module, and the verdicts of
+every path collected for a summary at the end of the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fixtures.namespaces import NamespaceFactory
+from fixtures.options import HarnessOptions
+from fixtures.reporting import attach
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.core.apiserver_paths import Observation, Verdict, judge, summary
+from netconform.core.profiles import Profile
+
+_verdicts = pytest.StashKey[list[Verdict]]()
+_profile = pytest.StashKey[Profile]()
+
+
+@pytest.fixture(scope="module")
+def module_namespace(
+    namespace_factory: NamespaceFactory,
+    kube: KubeCluster,
+    options: HarnessOptions,
+    request: pytest.FixtureRequest,
+) -> Iterator[str]:
+    """One namespace for a module's servers: they are shared by its tests, to keep pods few."""
+    base = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    name = namespace_factory.create(base, request.node.nodeid)
+    yield name
+    if options.keep_namespaces == "always":
+        return
+    kube.delete_namespace(name)
+    if name in namespace_factory.created:
+        namespace_factory.created.remove(name)
+
+
+@pytest.fixture
+def verdict_of(profile: Profile, pytestconfig: pytest.Config):  # type: ignore[no-untyped-def]
+    """Judge an observation under the profile, record it for the summary, and fail readably if it is
+    not what the profile expects."""
+
+    def check(observation: Observation) -> Verdict:
+        verdict = judge(observation, profile)
+        pytestconfig.stash.setdefault(_verdicts, []).append(verdict)
+        pytestconfig.stash[_profile] = profile
+        attach(f"{observation.path.id}: {observation.reach.value}", _details(verdict))
+        if not verdict.ok:
+            pytest.fail(verdict.message, pytrace=False)
+        return verdict
+
+    return check
+
+
+def _details(verdict: Verdict) -> str:
+    obs = verdict.observation
+    return "\n".join(
+        [
+            verdict.message,
+            f"expected reachable: {verdict.expected.value}",
+            f"HTTP status: {obs.status if obs.status is not None else '-'}",
+            f"API server said: {obs.detail}",
+            f"reproduce: {obs.reproduce or '-'}",
+        ]
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    verdicts = config.stash.get(_verdicts, [])
+    if not verdicts:
+        return
+    terminalreporter.section("API server → cluster reachability")
+    terminalreporter.write_line(summary(verdicts, config.stash[_profile]))

@@ -40,9 +40,13 @@ def exec_in_pod(
 ) -> ExecResult:
     reproduce = kubectl_exec(namespace, pod, command, container)
     kwargs = {"container": container} if container else {}
-    with translated(f"exec in pod {namespace}/{pod}"):
+    # kubernetes.stream.stream swaps ``call_api`` on the ApiClient for the duration of the call; concurrent
+    # execs (the batched prober) on a shared client can leave the swap in place, and every later REST call
+    # then goes over a websocket ("Handshake status 200 OK"). A private ApiClient per exec avoids the race.
+    private = client.ApiClient(core.api_client.configuration)
+    with translated(f"exec in pod {namespace}/{pod}"), private:
         ws = stream(
-            core.connect_get_namespaced_pod_exec,
+            client.CoreV1Api(private).connect_get_namespaced_pod_exec,
             pod,
             namespace,
             command=list(command),

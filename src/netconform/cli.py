@@ -11,7 +11,7 @@ from netconform import __version__
 from netconform.errors import ExitCode, NetconformError
 
 # Sub-command modules under netconform.commands; each registers its own parser.
-COMMAND_MODULES = ("maxpods", "policy", "detect", "preflight", "sweep", "testbed")
+COMMAND_MODULES = ("maxpods", "policy", "detect", "preflight", "diff", "sweep", "testbed")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -120,13 +120,13 @@ def test_prefix_delegation_on_xen_and_fragmented_subnet(world: World, run: Any, 
     assert found["AWS_NODE_ENV_DRIFT"] == "warning"  # PD set with kubectl, not in the add-on configuration
 
 
-def test_self_managed_cni_blocks(world: World, run: Any) -> None:
+def test_addon_not_installed_cannot_be_checked_exit_3_with_the_advice(world: World, run: Any) -> None:
     world.subnet("a", "10.0.1.0/24")
     world.cluster(version="1.31")
     world.no_addon()
     world.versions("1.31", ["v1.20.1-eksbuild.1"])
     code, out, _ = run("--cluster", "demo")
-    assert code == 1
+    assert code == 3  # issue 7: "add-on not installed" is exit 3; the report still says how to adopt it
     assert "[ADDON_NOT_INSTALLED]" in out
     assert "[NO_MANAGED_NODEGROUPS]" in out
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,8 +35,11 @@ import yaml
 from netconform.adapters.aws.eks import parse_target
 from netconform.adapters.aws.gather import gather_preflight_inputs
 from netconform.adapters.aws.session import AwsClients, make_clients
-from netconform.core.upgrade import PreflightReport, Severity, run_checks
-from netconform.errors import ExitCode, InputError
+from netconform.adapters.junit import load_run
+from netconform.adapters.kube.aws_node import read_aws_node_env
+from netconform.commands._cluster_args import add_cluster_arguments, connect
+from netconform.core.upgrade import Code, PreflightReport, Severity, run_checks
+from netconform.errors import CannotCheck, ExitCode, InputError
 
 FORMAT = "netconform.preflight/v1"
 ClientFactory = Callable[[str | None, str | None], AwsClients]
@@ -63,19 +68,76 @@ def register(subparsers: Any) -> None:
         help="the running aws-node env for the drift check: the DaemonSet YAML/JSON "
         "(kubectl get ds aws-node -n kube-system -o yaml), an env list, or a NAME: value mapping",
     )
+    parser.add_argument(
+        "--in-cluster",
+        action="store_true",
+        help="read the running aws-node env from the cluster (kubeconfig context) for the drift check",
+    )
+    add_cluster_arguments(parser)
+    parser.add_argument(
+        "--aws-node-ref",
+        default="kube-system/aws-node",
+        metavar="NAMESPACE/NAME",
+        help="where the aws-node DaemonSet lives, with --in-cluster (default: kube-system/aws-node)",
+    )
+    parser.add_argument(
+        "--baseline",
+        nargs="?",
+        const=DEFAULT_RESULTS,
+        type=Path,
+        metavar="JUNIT",
+        help=f"store a conformance run's results (default {DEFAULT_RESULTS}) as the before-upgrade baseline "
+        f"in {BASELINE_DIR}/; compare later with `netconform diff BASELINE reports/junit.xml`",
+    )
     parser.set_defaults(func=run)
+
+
+DEFAULT_RESULTS = Path("reports/junit.xml")
+BASELINE_DIR = Path("reports/baselines")
 
 
 def run(args: argparse.Namespace, factory: ClientFactory | None = None) -> int:
     target = parse_target(args.target_version)  # usage errors before any AWS call
+    if args.baseline is not None:
+        stored = store_baseline(args.baseline, args.cluster)
+        print(f"baseline: stored {stored} ({_baseline_summary(stored)})")
     env = load_aws_node_env(args.aws_node_env) if args.aws_node_env else None
+    if args.in_cluster and env is None:
+        env = _in_cluster_env(args)
     # Looked up at call time so tests can swap in clients pointed at moto and a Stubber.
     clients = (factory or make_clients)(args.region, args.aws_profile)
     inputs = gather_preflight_inputs(clients, args.cluster, target, env)
     report = run_checks(inputs)
     out = render_json(report, clients.region) if args.output == "json" else render_text(report)
     sys.stdout.write(out + "\n")
+    if any(f.code is Code.ADDON_NOT_INSTALLED for f in report.findings):
+        # Nothing to upgrade through EKS: the upgrade cannot be checked (the report above says what to do).
+        return int(ExitCode.CANNOT_CHECK)
     return int(ExitCode.OK if report.safe else ExitCode.FINDINGS)
+
+
+def _in_cluster_env(args: argparse.Namespace) -> dict[str, str]:
+    namespace, _, name = args.aws_node_ref.partition("/")
+    if not namespace or not name:
+        raise InputError(f"--aws-node-ref {args.aws_node_ref!r}: expected NAMESPACE/NAME")
+    env = read_aws_node_env(connect(args), (namespace, name))
+    if env is None:
+        raise CannotCheck(f"--in-cluster: no DaemonSet {args.aws_node_ref} with an aws-node container")
+    return env
+
+
+def store_baseline(results: Path, cluster: str) -> Path:
+    """Copy a conformance run's JUnit XML to the baselines folder, named after the cluster and the time."""
+    load_run(results)  # refuse anything that is not JUnit XML now, not at diff time
+    BASELINE_DIR.mkdir(parents=True, exist_ok=True)
+    stored = BASELINE_DIR / f"{cluster}-{time.strftime('%Y%m%dT%H%M%S')}.xml"
+    shutil.copyfile(results, stored)
+    return stored
+
+
+def _baseline_summary(path: Path) -> str:
+    counts = load_run(path).counts()
+    return ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no tests"
 
 
 # --- the --aws-node-env file ---

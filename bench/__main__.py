@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bench import bench_maxpods, bench_netpol
+from bench import bench_density, bench_maxpods, bench_netpol
 
 
 def main() -> None:
     bench_netpol.run()
     bench_maxpods.run()
+    bench_density.run()
 
 
 if __name__ == "__main__":

@@ -206,7 +206,7 @@ def render_text(report: PreflightReport) -> str:
         if not group:
             continue
         lines.append("")
-        lines.append(f"{severity.value.upper()}S")
+        lines.append({"blocker": "BLOCKERS", "warning": "WARNINGS", "info": "INFO"}[severity.value])
         for finding in group:
             lines.append(f"  [{finding.code}] {finding.message}")
             lines.extend(f"      {key}: {value}" for key, value in finding.evidence)

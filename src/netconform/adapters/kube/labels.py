@@ -8,6 +8,7 @@ OWNER_VALUE = "netconform"
 CREATED_AT = "netconform.io/created-at"  # an annotation: unix seconds, for `sweep --older-than`
 BASE_NAME = "netconform.io/base-name"  # the model's name (x, y, z) of a generated namespace
 TEST_ID = "netconform.io/test"  # annotation: the pytest node id that created the namespace
+KEEP = "netconform.io/keep"  # on a namespace --keep-namespaces kept (value: failed|always): not swept at exit
 
 
 def harness_labels(run_id: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ class Leftover:
     name: str
     run_id: str
     age_s: float
+    terminating: bool = False  # deletion requested, finalizers still running
 
     def describe(self) -> str:
         return f"{self.kind}/{self.name} (run {self.run_id}, {self.age_s / 60:.0f} min old)"
@@ -55,7 +56,8 @@ def find(cluster: KubeCluster, run_id: str | None = None, older_than_s: float = 
             created = meta.creation_timestamp.timestamp() if meta.creation_timestamp else now
             age = now - created
             if age >= older_than_s:
-                found.append(Leftover(kind, meta.name, (meta.labels or {}).get(labels.RUN_ID, "?"), age))
+                run = (meta.labels or {}).get(labels.RUN_ID, "?")
+                found.append(Leftover(kind, meta.name, run, age, meta.deletion_timestamp is not None))
     return found
 
 

@@ -71,11 +71,11 @@ def test_workers_share_the_controllers_run_id(harness: pytest.Pytester) -> None:
     assert len({f.read_text() for f in files}) == 1
 
 
-def test_missing_kubeconfig_stops_the_run_with_one_line_and_exit_2(harness: pytest.Pytester) -> None:
+def test_missing_kubeconfig_stops_the_run_with_one_line_and_exit_4(harness: pytest.Pytester) -> None:
     harness.makepyfile("def test_needs_cluster(kube): pass\n")
     missing = harness.path / "missing.kubeconfig"
     result = harness.runpytest("--kubeconfig", str(missing))
-    assert result.ret == 2
+    assert result.ret == 4  # fixtures.safety.RunExitCode.BAD_INPUT (pytest uses 2 for interrupted)
     result.stdout.fnmatch_lines([f"*netconform: kubeconfig not found: {missing}*"])
     assert "Traceback" not in result.stdout.str()
 

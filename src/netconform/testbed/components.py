@@ -328,11 +328,30 @@ def kube_router(layout: Layout, bins: Binaries) -> Daemon:
     )
 
 
-def kwok(layout: Layout, bins: Binaries) -> Daemon:
+# KWOK v0.8 ships its behaviours as Stage objects; without any it refuses to start ("no stages found").
+KWOK_STAGES = (
+    "kustomize/stage/node/fast/node-initialize.yaml",
+    "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "kustomize/stage/pod/fast/pod-ready.yaml",
+    "kustomize/stage/pod/fast/pod-complete.yaml",
+    "kustomize/stage/pod/fast/pod-delete.yaml",
+)
+
+
+def kwok_config(layout: Layout, kwok_module_dir: Path) -> Path:
+    """One config file holding KWOK's upstream node and pod stages, read from the module cache."""
+    docs = [(kwok_module_dir / stage).read_text().strip() for stage in KWOK_STAGES]
+    path = layout.config / "kwok.yaml"
+    path.write_text("\n---\n".join(docs) + "\n")
+    return path
+
+
+def kwok(layout: Layout, bins: Binaries, kwok_module_dir: Path) -> Daemon:
     return Daemon(
         "kwok",
         (
             str(bins.path("kwok", "kwok")),
+            f"--config={kwok_config(layout, kwok_module_dir)}",
             f"--kubeconfig={pki.kubeconfig_path(layout, pki.KWOK)}",
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",

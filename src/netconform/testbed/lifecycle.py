@@ -18,7 +18,7 @@ from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.errors import CannotCheck, InputError
 from netconform.testbed import addons, components, host, images, kwok_nodes, network, pki, processes, sysctls
 from netconform.testbed import addresses as a
-from netconform.testbed.binaries import Binaries, build, locate
+from netconform.testbed.binaries import REPO_ROOT, Binaries, build, locate
 from netconform.testbed.paths import Layout
 
 Say = Callable[[str], None]
@@ -102,7 +102,9 @@ def add_fake_nodes(count: int, layout: Layout | None = None, say: Say = print) -
     layout = layout or Layout.default()
     require_root()
     if processes.running_pid(layout, "kwok") is None:
-        processes.start(layout, components.kwok(layout, locate()))
+        processes.start(
+            layout, components.kwok(layout, locate(), _module_dir("testbed/kwok/go.mod", "sigs.k8s.io/kwok"))
+        )
     api = api_client(layout.admin_kubeconfig)
     started = time.monotonic()
     kwok_nodes.create(api, count)
@@ -200,16 +202,16 @@ def _import_images(layout: Layout, bins: Binaries) -> None:
         images.import_archive(ctr, layout.containerd_socket, archive)
 
 
-def _porter_dir() -> Path | None:
-    from netconform.testbed.binaries import REPO_ROOT
-
-    k8s_version = next(
-        line.split()[2]
-        for line in (REPO_ROOT / "testbed/k8s/go.mod").read_text().splitlines()
-        if line.startswith("require k8s.io/kubernetes")
-    )
+def _module_dir(wrapper_go_mod: str, module: str) -> Path:
+    """Where the Go module cache holds the version of ``module`` that a wrapper go.mod pins."""
+    text = (REPO_ROOT / wrapper_go_mod).read_text()
+    version = next(line.split()[2] for line in text.splitlines() if line.startswith(f"require {module} "))
     modcache = Path(os.environ.get("GOMODCACHE", Path.home() / "go/pkg/mod"))
-    porter = modcache / f"k8s.io/kubernetes@{k8s_version}/test/images/agnhost/porter"
+    return modcache / f"{module}@{version}"
+
+
+def _porter_dir() -> Path | None:
+    porter = _module_dir("testbed/k8s/go.mod", "k8s.io/kubernetes") / "test/images/agnhost/porter"
     return porter if porter.exists() else None
 
 

@@ -44,6 +44,11 @@ def register(subparsers: Any) -> None:
     fake = actions.add_parser("fake-nodes", help="add KWOK fake nodes to the running test bed")
     fake.add_argument("count", type=_fake_node_count, metavar="N")
     fake.set_defaults(func=_fake_nodes)
+    pods = actions.add_parser(
+        "max-pods", help="restart the kubelet with another maxPods (e.g. 16 for fill tests)"
+    )
+    pods.add_argument("count", type=_max_pods, metavar="N")
+    pods.set_defaults(func=_set_max_pods)
     topo = actions.add_parser("topology", help="switch a running test bed's topology without a restart")
     topo.add_argument("topology", choices=[t.value for t in Topology])
     topo.set_defaults(func=_topology)
@@ -85,6 +90,21 @@ def _env(_args: argparse.Namespace) -> int:
         print("netconform: error: the test bed is not up (run `netconform testbed up`)", file=sys.stderr)
         return ExitCode.CANNOT_CHECK
     sys.stdout.write(env_file.read_text())
+    return ExitCode.OK
+
+
+def _max_pods(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 4 <= value <= 250:
+        raise argparse.ArgumentTypeError("must be between 4 and 250 (the /24 pod CIDR holds 254 addresses)")
+    return value
+
+
+def _set_max_pods(args: argparse.Namespace) -> int:
+    lifecycle.set_max_pods(args.count)
     return ExitCode.OK
 
 

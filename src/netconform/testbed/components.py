@@ -215,7 +215,7 @@ def cni_conflist(layout: Layout, node_pod_cidr: str) -> str:
     )
 
 
-def kubelet(layout: Layout, bins: Binaries) -> Daemon:
+def kubelet(layout: Layout, bins: Binaries, max_pods: int = MAX_PODS) -> Daemon:
     config = layout.config / "kubelet.yaml"
     resolv = layout.config / "resolv.conf"
     # Pods and CoreDNS never see the machine's resolver: only the cluster DNS.
@@ -243,7 +243,7 @@ def kubelet(layout: Layout, bins: Binaries) -> Daemon:
                 "clusterDNS": [str(a.DNS_SERVICE_IP)],
                 "clusterDomain": a.CLUSTER_DOMAIN,
                 "resolvConf": str(resolv),
-                "maxPods": MAX_PODS,
+                "maxPods": max_pods,
                 "podLogsDir": str(layout.pod_logs),
                 "serializeImagePulls": False,
                 "imageGCHighThresholdPercent": 100,

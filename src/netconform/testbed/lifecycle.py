@@ -97,6 +97,31 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     return status(layout)
 
 
+MAX_PODS_APPLIED = Bound("the node to advertise the new max-pods", timeout_s=90)
+
+
+def set_max_pods(max_pods: int, layout: Layout | None = None, say: Say = print) -> None:
+    """Restart the kubelet with another maxPods (running pods stay; the kubelet re-adopts them)."""
+    layout = layout or Layout.default()
+    require_root()
+    processes.stop(layout, "kubelet")
+    processes.start(layout, components.kubelet(layout, locate(), max_pods))
+    core = client.CoreV1Api(api_client(layout.admin_kubeconfig))
+
+    def applied() -> None:
+        processes.ensure_alive(layout, "kubelet")
+        node = core.read_node(a.NODE_NAME)
+        ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+        advertised = (node.status.capacity or {}).get("pods")
+        if advertised != str(max_pods) or not ready:
+            raise NotYet(f"capacity.pods={advertised}, Ready={ready}")
+
+    wait_until(MAX_PODS_APPLIED, applied)
+    # The kubelet re-applies its kernel tunables at every start.
+    sysctls.restore(layout.saved_sysctls, sysctls.RESTORE_AFTER_KUBELET)
+    say(f"test bed: kubelet maxPods {max_pods}")
+
+
 def add_fake_nodes(count: int, layout: Layout | None = None, say: Say = print) -> None:
     """Make sure ``count`` KWOK nodes exist and are Ready on the running test bed (starts KWOK if needed)."""
     layout = layout or Layout.default()

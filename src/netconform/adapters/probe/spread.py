@@ -1,0 +1,126 @@
+"""Cross-node and cross-ENI checks: place pods as ``core.spread`` plans, probe them, report per pair.
+
+Both skip with a reason when the cluster cannot exercise the path (one usable node; pod IPs that are not VPC
+addresses; a node whose primary ENI would need more pods than the smoke suite creates).
+"""
+
+from __future__ import annotations
+
+from netconform.adapters.kube.manifests import ImageSettings
+from netconform.adapters.probe.baseline import (
+    CONTAINER,
+    HTTP_PORT,
+    Baseline,
+    Outcome,
+    netexec_pod,
+    node_views,
+)
+from netconform.adapters.probe.model import Endpoint, ProbeJob
+from netconform.adapters.probe.retry import probe_until_expected
+from netconform.core.diagnosis import Finding, Path
+from netconform.core.instance_types import bundled_limits
+from netconform.core.profiles import Expect, Profile
+from netconform.core.spread import plan_eni_spread, ring_pairs, unusable_reasons, usable_nodes
+from netconform.core.truthtable import Cell, Protocol
+
+
+def _one_node_reason(check: Baseline) -> str | None:
+    if len(check.bed.nodes) >= 2:
+        return None
+    left_out = unusable_reasons(check.bed.all_nodes)
+    usable = ", ".join(n.name for n in check.bed.nodes) or "none"
+    return f"the cluster has {len(check.bed.nodes)} usable node(s) ({usable}); cross-node paths need two" + (
+        f" (left out: {'; '.join(left_out)})" if left_out else ""
+    )
+
+
+def _place(
+    check: Baseline, images: ImageSettings, names_to_nodes: dict[str, str]
+) -> dict[str, tuple[str, str]]:
+    """Create one netexec pod per (name, node); return name -> (ip, node) once Ready."""
+    ns = check.bed.namespace
+    for name, node in names_to_nodes.items():
+        check.kube.create(ns, netexec_pod(name, {"app": "spread"}, images, udp_port=-1, node_name=node))
+    pods = check.kube.wait_pods_ready(ns, list(names_to_nodes))
+    return {p.name: (p.ip, p.node) for p in pods}
+
+
+def _probe_pairs(
+    check: Baseline,
+    path: Path,
+    pairs: list[tuple[str, str]],
+    placed: dict[str, tuple[str, str]],
+    observed: dict[Path, bool],
+) -> Outcome:
+    ns = check.bed.namespace
+    jobs = [
+        ProbeJob(Endpoint(f"pod {s}", ns, s, CONTAINER), f"pod {t}", placed[t][0], HTTP_PORT, Protocol.TCP)
+        for s, t in pairs
+    ]
+    results = probe_until_expected(check.prober, jobs, dict.fromkeys(jobs, Cell.ALLOWED))
+    observed[path] = all(r.state is Cell.ALLOWED for r in results)
+    findings = tuple(
+        Finding(
+            path,
+            f"pod {ns}/{s} ({placed[s][0]}, node {placed[s][1]})",
+            f"pod {ns}/{t} ({placed[t][0]}, node {placed[t][1]}) port {HTTP_PORT}/TCP",
+            f"{r.state.name.lower()}: {r.detail or 'connected'} (attempts: {r.attempts})",
+            r.reproduce,
+            dict(observed),
+        )
+        for (s, t), r in zip(pairs, results, strict=True)
+        if r.state is not Cell.ALLOWED
+    )
+    notes = tuple(
+        f"{s} ({placed[s][1]}) -> {t} ({placed[t][1]}, {placed[t][0]}): {r.state.name.lower()}"
+        for (s, t), r in zip(pairs, results, strict=True)
+    )
+    return Outcome(path, findings, notes=notes, observed=dict(observed))
+
+
+def cross_node(check: Baseline, images: ImageSettings) -> Outcome:
+    """A ring over the usable nodes: one pod per node, each probing the next node's pod."""
+    reason = _one_node_reason(check)
+    if reason:
+        return Outcome(Path.CROSS_NODE, skipped=reason)
+    pairs = ring_pairs([n.name for n in check.bed.nodes])
+    nodes = sorted({n for pair in pairs for n in pair})
+    names = {f"ring-{i}": node for i, node in enumerate(nodes)}
+    by_node = {node: name for name, node in names.items()}
+    placed = _place(check, images, names)
+    observed = {Path.POD_TCP: check.pod_to_pod_tcp().passed}
+    outcome = _probe_pairs(
+        check, Path.CROSS_NODE, [(by_node[s], by_node[t]) for s, t in pairs], placed, observed
+    )
+    check.seen[Path.CROSS_NODE] = outcome.passed
+    return outcome
+
+
+def cross_eni(
+    check: Baseline, images: ImageSettings, profile: Profile, *, prefix_delegation: bool = False
+) -> Outcome:
+    """Fill a second node until some pod must hold a secondary-ENI address, then probe every pod there."""
+    if profile.pod_ips_from_vpc is not Expect.YES:
+        return Outcome(
+            Path.CROSS_ENI,
+            skipped=f"pod IPs are not ENI addresses under the {profile.name.value} profile: no ENI to cross",
+        )
+    reason = _one_node_reason(check)
+    if reason:
+        return Outcome(Path.CROSS_ENI, skipped=reason)
+    views = {v.name: v for v in usable_nodes(node_views(check.kube, count_pods=True))}
+    client_node, target_node = check.bed.nodes[0].name, check.bed.nodes[1].name
+    target = views[target_node]
+    limits = bundled_limits().get(target.instance_type or "")
+    plan = plan_eni_spread(
+        target, limits.ipv4_per_eni if limits else None, prefix_delegation=prefix_delegation
+    )
+    if plan.node is None:
+        return Outcome(Path.CROSS_ENI, skipped=plan.skipped)
+    names = {"eni-client": client_node, **{f"eni-{i}": target_node for i in range(plan.pods)}}
+    placed = _place(check, images, names)
+    if Path.CROSS_NODE not in check.seen:
+        cross_node(check, images)
+    observed = {Path.CROSS_NODE: check.seen[Path.CROSS_NODE]}
+    pairs = [("eni-client", name) for name in names if name != "eni-client"]
+    return _probe_pairs(check, Path.CROSS_ENI, pairs, placed, observed)

@@ -1,0 +1,90 @@
+"""The connectivity baseline's bed: one namespace of pods and Services for the whole smoke run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from fixtures.namespaces import NamespaceFactory
+from fixtures.options import HarnessOptions
+from fixtures.reporting import attach, attach_namespace_diagnostics
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.manifests import ImageSettings
+from netconform.adapters.probe.baseline import Baseline, Outcome, deploy
+from netconform.adapters.probe.exec_prober import ExecProber
+from netconform.core.diagnosis import EgressSource, expected_egress_source
+from netconform.core.profiles import AWS_NODE, ClusterFacts, Profile
+
+TESTBED_EGRESS_TARGET = "http://172.30.1.2:8080/clientip"  # agnhost netexec in the test bed's nc-ext netns
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The baseline runs first: policy and density verdicts mean little on a broken pod network."""
+    items.sort(key=lambda item: item.get_closest_marker("smoke") is None)
+
+
+@pytest.fixture(scope="session")
+def baseline(
+    kube: KubeCluster,
+    namespace_factory: NamespaceFactory,
+    images: ImageSettings,
+    options: HarnessOptions,
+    request: pytest.FixtureRequest,
+) -> Iterator[Baseline]:
+    namespace = namespace_factory.create("smoke", "suites/smoke")
+    failures_before = request.session.testsfailed
+    try:
+        yield Baseline(kube, deploy(kube, namespace, images), ExecProber(kube))
+    finally:
+        failed = request.session.testsfailed > failures_before
+        keep = options.keep_namespaces == "always" or (options.keep_namespaces == "failed" and failed)
+        if not keep:
+            kube.delete_namespace(namespace)
+            namespace_factory.created.remove(namespace)
+
+
+Judge = Callable[[Outcome], None]
+
+
+@pytest.fixture(scope="session")
+def judge(baseline: Baseline) -> Judge:
+    """Skip, pass or fail with the outcome's own words (no traceback: the message says it all)."""
+
+    def verdict(outcome: Outcome) -> None:
+        attach(outcome.path.value, outcome.message())
+        if outcome.skipped:
+            pytest.skip(outcome.skipped)
+        if not outcome.passed:
+            attach_namespace_diagnostics(baseline.kube, baseline.bed.namespace)
+            pytest.fail(outcome.message(), pytrace=False)
+
+    return verdict
+
+
+@pytest.fixture(scope="session")
+def egress_target(pytestconfig: pytest.Config) -> str:
+    target = pytestconfig.getoption("--egress-target")
+    if target:
+        return str(target)
+    if os.environ.get("NETCONFORM_TESTBED") == "1":
+        return TESTBED_EGRESS_TARGET
+    pytest.skip(
+        "no egress target: pass --egress-target http://<host outside the VPC>:<port>/clientip (or set "
+        "NETCONFORM_EGRESS_TARGET) pointing at a server that answers with the client's ip:port, e.g. "
+        "`agnhost netexec`"
+    )
+
+
+@pytest.fixture(scope="session")
+def expected_egress(profile: Profile, cluster_facts: ClusterFacts) -> EgressSource | None:
+    external = None
+    for ds in cluster_facts.daemonsets:
+        if ds.name == AWS_NODE and ds.running:
+            for container in ds.all_containers():
+                value = container.env.get("AWS_VPC_K8S_CNI_EXTERNALSNAT")
+                if value is not None:
+                    external = value.strip().lower() == "true"
+    return expected_egress_source(profile.egress_snat, external)

@@ -1,0 +1,159 @@
+"""Breaking one path on purpose makes exactly the matching baseline check fail, with a readable diagnosis.
+
+The tests run as root on the test bed's machine, so they can reach under the cluster: flush kube-proxy's
+chain for one Service (kube-proxy's partial syncs leave an unchanged Service's chain alone, so the breakage
+holds until the chain is put back), or lower one pod's MTU from an ephemeral container with NET_ADMIN (what
+a mis-set CNI MTU looks like). Every other check of the suite must still pass.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from fixtures.namespaces import NamespaceSet
+from fixtures.reporting import attach
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.manifests import ImageSettings
+from netconform.adapters.probe.baseline import CONTAINER, Baseline, Outcome, deploy
+from netconform.adapters.probe.exec_prober import ExecProber
+from netconform.adapters.waits import Bound, NotYet, wait_until
+from netconform.core.diagnosis import Path
+
+EGRESS_TARGET = "http://172.30.1.2:8080/clientip"
+KUBE_PROXY_PROGRAMMED = Bound("kube-proxy to program the Service", timeout_s=30, interval_s=1)
+MTU_APPLIED = Bound("the ephemeral container to lower the MTU", timeout_s=60, interval_s=1)
+LOWERED_MTU = 1400
+
+
+@pytest.fixture
+def baseline(kube: KubeCluster, namespaces: NamespaceSet, images: ImageSettings) -> Baseline:
+    return Baseline(kube, deploy(kube, namespaces.make("smoke-break"), images), ExecProber(kube))
+
+
+def failed_checks(outcomes: dict[Path, Outcome]) -> list[Path]:
+    return [path for path, outcome in outcomes.items() if not outcome.passed and not outcome.skipped]
+
+
+def summary(outcomes: dict[Path, Outcome]) -> str:
+    return "\n".join(outcome.message() for outcome in outcomes.values())
+
+
+# --- kube-proxy rules of one Service --------------------------------------------------------------------
+
+
+def _iptables(*args: str) -> str:
+    return subprocess.run(
+        ["iptables", "-w", "5", "-t", "nat", *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def service_chain(namespace: str, service: str) -> str:
+    """The KUBE-SVC-… chain kube-proxy wrote for ``namespace/service`` (from the ClusterIP jump's comment)."""
+
+    def find() -> str:
+        for line in _iptables("-S", "KUBE-SERVICES").splitlines():
+            if f"{namespace}/{service}:" in line and "cluster IP" in line and "-j KUBE-SVC-" in line:
+                return line.rsplit("-j ", 1)[1].strip()
+        raise NotYet(f"no KUBE-SERVICES rule for {namespace}/{service} yet")
+
+    return wait_until(KUBE_PROXY_PROGRAMMED, find)
+
+
+@pytest.fixture
+def flushed_service_chain(baseline: Baseline) -> Iterator[str]:
+    """Flush kube-proxy's chain for Service ``web``; put its rules back afterwards."""
+    chain = service_chain(baseline.bed.namespace, "web")
+    saved = [line for line in _iptables("-S", chain).splitlines() if line.startswith("-A ")]
+    assert saved, f"{chain} has no rules to remove"
+    _iptables("-F", chain)
+    try:
+        yield chain
+    finally:
+        _iptables("-F", chain)
+        for rule in saved:
+            _iptables(*shlex.split(rule))
+
+
+def test_flushed_service_rules_fail_only_the_cluster_ip_check(
+    baseline: Baseline, flushed_service_chain: str
+) -> None:
+    outcomes = baseline.run_all(EGRESS_TARGET)
+    attach("outcomes", summary(outcomes))
+    assert failed_checks(outcomes) == [Path.CLUSTER_IP], summary(outcomes)
+    message = outcomes[Path.CLUSTER_IP].message()
+    print(message)  # the diagnosis as a person reads it (pytest -rP)
+    bed = baseline.bed
+    for expected in (
+        "pod-to-cluster-ip FAILED",
+        f"{bed.namespace}/b ({bed.b.ip}",  # the source
+        f"ClusterIP {bed.cluster_ips['web']} port 80",  # the target
+        "blocked",  # what happened: the connection timed out
+        f"kubectl exec -n {bed.namespace} b -c netexec -- /agnhost connect {bed.cluster_ips['web']}:80",
+        "pod-to-pod-tcp passed",  # the control path
+        "Service IP unreachable but pod IP reachable -> kube-proxy rules",
+    ):
+        assert expected in message, f"{expected!r} missing from:\n{message}"
+
+
+# --- one pod's MTU ------------------------------------------------------------------------------------------
+
+
+def set_mtu_from_ephemeral_container(
+    baseline: Baseline, pod: str, mtu: int, images: ImageSettings, name: str
+) -> None:
+    """A NET_ADMIN ephemeral container shares the pod's network namespace: it can change eth0's MTU."""
+    body = {
+        "spec": {
+            "ephemeralContainers": [
+                {
+                    "name": name,
+                    "image": images.probe_image,
+                    "imagePullPolicy": images.pull_policy,
+                    "command": ["/bin/sh", "-c", f"ip link set dev eth0 mtu {mtu}"],
+                    "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
+                }
+            ]
+        }
+    }
+    kube, ns = baseline.kube, baseline.bed.namespace
+    kube.core.patch_namespaced_pod_ephemeralcontainers(pod, ns, body)
+
+    def applied() -> None:
+        result = kube.exec(ns, pod, ["cat", "/sys/class/net/eth0/mtu"], container=CONTAINER)
+        if result.stdout.strip() != str(mtu):
+            raise NotYet(f"eth0 mtu is {result.stdout.strip() or result.stderr.strip()}")
+
+    wait_until(MTU_APPLIED, applied)
+
+
+def test_one_pod_with_a_lower_mtu_fails_only_the_dont_fragment_check(
+    baseline: Baseline, images: ImageSettings
+) -> None:
+    set_mtu_from_ephemeral_container(baseline, "b", LOWERED_MTU, images, "lower-mtu")
+    try:
+        outcomes = baseline.run_all(EGRESS_TARGET)
+    finally:
+        set_mtu_from_ephemeral_container(baseline, "b", 1500, images, "restore-mtu")
+    attach("outcomes", summary(outcomes))
+    assert failed_checks(outcomes) == [Path.MTU_DF], summary(outcomes)
+    outcome = outcomes[Path.MTU_DF]
+    # a (MTU 1500) -> b (MTU 1400) is dropped; b -> a at b's own 1400 passes: one finding, one direction.
+    assert len(outcome.findings) == 1, outcome.message()
+    message = outcome.message()
+    print(message)  # the diagnosis as a person reads it (pytest -rP)
+    bed = baseline.bed
+    for expected in (
+        "mtu-dont-fragment FAILED",
+        f"{bed.namespace}/a ({bed.a.ip}",
+        f"{bed.namespace}/b ({bed.b.ip}",
+        "0/3 replies to 1472-byte pings (= 1500-byte packets",
+        "source 1500, target 1400",
+        "large-transfer passed",
+        "full-size packets are dropped while small probes and TCP transfers pass",
+        f"kubectl exec -n {bed.namespace} a -c netexec -- ping -c 3 -s 1472 {bed.b.ip}",
+    ):
+        assert expected in message, f"{expected!r} missing from:\n{message}"

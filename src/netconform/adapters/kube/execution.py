@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from kubernetes import client
 from kubernetes.stream import stream
+from websocket import WebSocketException
 
-from netconform.adapters.kube.errors import translated
+from netconform.adapters.kube.errors import Transient, translated
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,29 @@ def exec_in_pod(
     timeout_s: float = 30.0,
 ) -> ExecResult:
     reproduce = kubectl_exec(namespace, pod, command, container)
-    kwargs = {"container": container} if container else {}
     # kubernetes.stream.stream swaps ``call_api`` on the ApiClient for the duration of the call; concurrent
     # execs (the batched prober) on a shared client can leave the swap in place, and every later REST call
     # then goes over a websocket ("Handshake status 200 OK"). A private ApiClient per exec avoids the race.
     private = client.ApiClient(core.api_client.configuration)
-    with translated(f"exec in pod {namespace}/{pod}"), private:
+    try:
+        return _exec(private, namespace, pod, command, container, timeout_s, reproduce)
+    except WebSocketException as err:  # the exec stream broke (a loaded API server): worth another try
+        raise Transient(f"exec in pod {namespace}/{pod}: stream lost: {err}") from err
+    finally:
+        private.close()
+
+
+def _exec(  # noqa: PLR0917
+    private: client.ApiClient,
+    namespace: str,
+    pod: str,
+    command: Sequence[str],
+    container: str | None,
+    timeout_s: float,
+    reproduce: str,
+) -> ExecResult:
+    kwargs = {"container": container} if container else {}
+    with translated(f"exec in pod {namespace}/{pod}"):
         ws = stream(
             client.CoreV1Api(private).connect_get_namespaced_pod_exec,
             pod,

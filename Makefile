@@ -19,6 +19,7 @@ REPORTS := reports
 help:
 	@echo "make conformance   run the conformance suites (current kubeconfig context; else the local test bed)"
 	@echo "make test          the harness's own tests: lint, types, layers, unit, plugin, aws and cluster tiers"
+	@echo "make report        HTML report of the last run (reports/allure-report/index.html)"
 	@echo "make smoke         connectivity baseline only"
 	@echo "make bench         benchmarks (policy engine, max-pods calculator)"
 	@echo "make testbed-up / testbed-down / testbed-status"
@@ -70,6 +71,7 @@ test: check test-unit test-cluster test-lifecycle
 
 # --- running against a cluster --------------------------------------------------------------------------------
 conformance: $(STAMP)
+	rm -rf $(REPORTS)/allure-results  # not --clean-alluredir: a restarted xdist worker would wipe the results
 	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
 	  $(BIN)/pytest suites --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
 	else \
@@ -77,6 +79,15 @@ conformance: $(STAMP)
 	  $(BIN)/python -m netconform.testbed.session -- \
 	    $(BIN)/pytest suites --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
 	fi
+
+# One self-contained HTML report from reports/allure-results (Allure 3 from npm, pinned in package-lock.json).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+report: $(NODE_STAMP)
+	@reports/make-report.sh
 
 smoke: $(STAMP)
 	$(BIN)/pytest suites -m smoke

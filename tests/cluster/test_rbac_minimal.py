@@ -1,0 +1,157 @@
+"""deploy/rbac.yaml is enough and no more: the suites run as ServiceAccounts bound to exactly its roles.
+
+Each run is a subprocess (`pytest ... --kubeconfig <ServiceAccount kubeconfig>`), so every API call the
+harness makes is checked by the API server's RBAC, not by the admin credentials of this test.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fixtures.safety import RunExitCode
+from netconform.adapters.kube import labels
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.errors import Conflict, NotFound, call
+from netconform.adapters.kube.serviceaccount_kubeconfig import write_serviceaccount_kubeconfig
+
+REPO = Path(__file__).resolve().parents[2]
+RBAC_FILE = REPO / "deploy" / "rbac.yaml"
+SA_NAMESPACE = "netconform-system"
+# What runs as the ServiceAccount: every suite that exists (minus the disruptive fill test, which is
+# serial and slow) and the test bed's basics (namespaces, pods, Services, exec, a NetworkPolicy).
+FULL_RUN = os.environ.get("NETCONFORM_RBAC_TARGETS", "suites tests/cluster/test_testbed_basics.py").split()
+RUN_TIMEOUT_S = 1500
+
+
+def shipped() -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(RBAC_FILE.read_text()) if doc]
+
+
+def apply(kube: KubeCluster, doc: dict[str, Any]) -> None:
+    """Create or replace one object of the kinds rbac.yaml holds."""
+    kind, name = doc["kind"], doc["metadata"]["name"]
+    namespace = doc["metadata"].get("namespace")
+    create, replace = {
+        "ClusterRole": (kube.rbac.create_cluster_role, kube.rbac.replace_cluster_role),
+        "ClusterRoleBinding": (kube.rbac.create_cluster_role_binding, kube.rbac.replace_cluster_role_binding),
+        "Namespace": (kube.core.create_namespace, kube.core.replace_namespace),
+        "ServiceAccount": (
+            lambda body: kube.core.create_namespaced_service_account(namespace, body),
+            lambda n, body: kube.core.replace_namespaced_service_account(n, namespace, body),
+        ),
+    }[kind]
+    try:
+        call(f"create {kind} {name}", lambda: create(doc))
+    except Conflict:
+        if kind not in ("Namespace", "ServiceAccount"):  # those have nothing to update
+            call(f"replace {kind} {name}", lambda: replace(name, doc))
+
+
+def remove(kube: KubeCluster, doc: dict[str, Any]) -> None:
+    kind, name = doc["kind"], doc["metadata"]["name"]
+    namespace = doc["metadata"].get("namespace")
+    deleters: dict[str, Callable[[], Any]] = {
+        "ClusterRole": lambda: kube.rbac.delete_cluster_role(name),
+        "ClusterRoleBinding": lambda: kube.rbac.delete_cluster_role_binding(name),
+        "Namespace": lambda: kube.core.delete_namespace(name),
+        "ServiceAccount": lambda: kube.core.delete_namespaced_service_account(name, namespace),
+    }
+    try:
+        call(f"delete {kind} {name}", deleters[kind])
+    except NotFound:
+        pass
+
+
+@pytest.fixture(scope="module")
+def rbac_applied(kube: KubeCluster) -> Iterator[list[dict[str, Any]]]:
+    docs = shipped()
+    for doc in docs:
+        apply(kube, doc)
+    yield docs
+    for doc in reversed(docs):
+        remove(kube, doc)
+
+
+def run_as(kube: KubeCluster, service_account: str, tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    """Run pytest with only ``service_account``'s token; returns (exit code, output, run id)."""
+    kubeconfig = write_serviceaccount_kubeconfig(
+        kube, SA_NAMESPACE, service_account, tmp_path / f"{service_account}.kubeconfig"
+    )
+    run_id = f"h9rbac{secrets.token_hex(3)}"
+    command = [
+        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "-rfE",
+        "--kubeconfig", str(kubeconfig), "--run-id", run_id, *args,
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+    )
+    output = done.stdout + done.stderr
+    print(f"$ {' '.join(command)}\n-> exit {done.returncode}\n{output[-3000:]}")
+    return done.returncode, output, run_id
+
+
+def forbidden_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "forbidden" in line.lower()]
+
+
+def test_full_run_needs_nothing_beyond_the_shipped_role(
+    kube: KubeCluster, rbac_applied: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    code, output, _ = run_as(kube, "netconform-runner", tmp_path, *FULL_RUN, "-m", "not disruptive")
+    assert not forbidden_lines(output), "\n".join(forbidden_lines(output)[:5])
+    assert code == 0, f"the suites did not pass as netconform-runner (exit {code}):\n{output[-2000:]}"
+
+
+def test_read_only_run_needs_only_the_read_only_role(
+    kube: KubeCluster, rbac_applied: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    code, output, _ = run_as(kube, "netconform-reader", tmp_path, "suites", "--read-only", "-rs")
+    assert not forbidden_lines(output), "\n".join(forbidden_lines(output)[:5])
+    assert code in (0, 5), f"read-only suites did not pass as netconform-reader (exit {code})"
+
+
+@pytest.fixture
+def role_without_networkpolicies(kube: KubeCluster, rbac_applied: list[dict[str, Any]]) -> Iterator[str]:
+    """The shipped run role minus its NetworkPolicy rule, bound to a ServiceAccount of its own."""
+    tag = secrets.token_hex(3)
+    role = copy.deepcopy(next(d for d in rbac_applied if d["metadata"]["name"] == "netconform-run"))
+    role["metadata"] = {"name": f"netconform-run-minus-netpol-{tag}", "labels": labels.harness_labels(tag)}
+    role["rules"] = [r for r in role["rules"] if "networkpolicies" not in r["resources"]]
+    account = f"netconform-minus-netpol-{tag}"
+    docs = [
+        role,
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": {"name": account, "namespace": SA_NAMESPACE}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": role["metadata"]["name"], "labels": labels.harness_labels(tag)},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                     "name": role["metadata"]["name"]},
+         "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": SA_NAMESPACE}]},
+    ]  # fmt: skip
+    for doc in docs:
+        apply(kube, doc)
+    yield account
+    for doc in reversed(docs):
+        remove(kube, doc)
+
+
+def test_one_rule_less_stops_the_run_naming_verb_and_resource(
+    kube: KubeCluster, role_without_networkpolicies: str, tmp_path: Path
+) -> None:
+    target = "tests/cluster/test_testbed_basics.py::test_deny_all_blocks_and_deleting_it_restores"
+    code, output, _ = run_as(kube, role_without_networkpolicies, tmp_path, target)
+    assert code == RunExitCode.FORBIDDEN, output[-2000:]
+    lines = forbidden_lines(output)
+    assert any('cannot create resource "networkpolicies"' in line for line in lines), lines
+    assert any(line.startswith("netconform: forbidden: cannot create networkpolicy") for line in lines), lines
+    assert "Traceback" not in output

@@ -1,0 +1,222 @@
+"""The netpol model on a cluster: namespaces x, y, z (generated names) × pods a, b, c, a Service per pod.
+
+Deployed once (a module or a session), then reused: between cases the case's policies are deleted and the
+labels it changed are restored. :class:`NetpolTopology` maps model names to real ones (namespaces, pod IPs,
+Service IPs and DNS names) and keeps track of what is applied, so a case can start from a known state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netconform.adapters.kube import manifests
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.probe.model import Endpoint, ProbeJob, Prober
+from netconform.adapters.probe.retry import probe_until_expected
+from netconform.adapters.waits import Bound
+from netconform.core.netpol.cases.model import (
+    NAMESPACE_LABEL,
+    NAMESPACES,
+    POD_KEYS,
+    POD_LABEL,
+    PORTS,
+    PolicyDoc,
+    StepState,
+    TargetMode,
+    World,
+    resolve,
+)
+from netconform.core.netpol.model import IPAddress
+from netconform.core.truthtable import Cell, Probe, Protocol, TruthTable
+from netconform.errors import CannotCheck
+
+SCTP_CHECK_POD = "sctp-check"
+SCTP_POD_READY = Bound("the SCTP capability check pod to become Ready", timeout_s=120, interval_s=1)
+TOPOLOGY_READY = Bound("the 9 netpol server pods to become Ready", timeout_s=240, interval_s=1)
+READINESS_ATTEMPTS = 10  # full green matrix before any policy (upstream waitForHTTPServers: 10 tries)
+SOURCE_CONTAINER = manifests.container_name(80, Protocol.TCP)  # probes run in the first server container
+
+NamespaceCreator = Callable[[str, dict[str, str]], str]  # (base name, extra labels) -> real name
+
+
+class TopologyNotReady(CannotCheck):
+    """The servers never answered a policy-free full matrix: no policy verdict is possible."""
+
+
+@dataclass(frozen=True)
+class SctpSupport:
+    supported: bool
+    evidence: str  # the command run and what it said
+
+
+def sctp_supported(kube: KubeCluster, namespace: str, images: manifests.ImageSettings) -> SctpSupport:
+    """Whether pods on this cluster can open SCTP sockets (kernel module), and the evidence.
+
+    A short-lived pod tries an SCTP connection to itself: "protocol not supported" means the kernel has no
+    SCTP; anything else (refused, timeout, connected) means the socket exists.
+    """
+    kube.create(namespace, manifests.client_pod(SCTP_CHECK_POD, {"app": SCTP_CHECK_POD}, images))
+    try:
+        kube.wait_pods_ready(namespace, [SCTP_CHECK_POD], SCTP_POD_READY)
+        command = ["/agnhost", "connect", "127.0.0.1:80", "--timeout=1s", "--protocol=sctp"]
+        result = kube.exec(namespace, SCTP_CHECK_POD, command, timeout_s=30)
+        text = f"{result.stdout} {result.stderr}".strip()
+        evidence = f"{result.reproduce} -> rc {result.returncode}: {text or '(no output)'}"
+        unsupported = "protocol not supported" in text.lower() or "not supported" in text.lower()
+        return SctpSupport(not unsupported, evidence)
+    finally:
+        kube.core.delete_namespaced_pod(SCTP_CHECK_POD, namespace, grace_period_seconds=0)
+
+
+@dataclass
+class NetpolTopology:
+    """The deployed model and what is currently applied to it."""
+
+    kube: KubeCluster
+    namespace_names: Mapping[str, str]  # model -> real
+    pod_ips: Mapping[str, IPAddress]  # "x/a" -> IP
+    service_ips: Mapping[str, str]
+    protocols: tuple[Protocol, ...]  # what the servers serve (SCTP only where the kernel has it)
+    extra_namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    applied: dict[str, PolicyDoc] = field(default_factory=dict)  # "x/name" -> resolved document
+    changed_pod_labels: set[tuple[str, str]] = field(default_factory=set)
+    changed_namespace_labels: set[tuple[str, str]] = field(default_factory=set)
+    state_key: object = None  # what the last apply_state call applied (None: baseline)
+
+    # --- deployment ---------------------------------------------------------------------------------------
+    @classmethod
+    def deploy(
+        cls,
+        kube: KubeCluster,
+        images: manifests.ImageSettings,
+        create_namespace: NamespaceCreator,
+        *,
+        sctp: bool,
+    ) -> NetpolTopology:
+        protocols = (Protocol.TCP, Protocol.UDP) + ((Protocol.SCTP,) if sctp else ())
+        ports = [(port, protocol) for port in PORTS for protocol in protocols]
+        names = {ns: create_namespace(ns, {NAMESPACE_LABEL: ns}) for ns in NAMESPACES}
+        for key in POD_KEYS:
+            ns, pod = key.split("/")
+            kube.create(names[ns], manifests.server_pod(pod, {POD_LABEL: pod}, images, ports))
+            kube.create(names[ns], manifests.service_for(f"s-{pod}", {POD_LABEL: pod}, ports))
+        pod_ips: dict[str, IPAddress] = {}
+        service_ips: dict[str, str] = {}
+        for ns in NAMESPACES:
+            for info in kube.wait_pods_ready(names[ns], ["a", "b", "c"], TOPOLOGY_READY):
+                pod_ips[f"{ns}/{info.name}"] = ipaddress.ip_address(info.ip)
+            for pod in ("a", "b", "c"):
+                service = kube.core.read_namespaced_service(f"s-{pod}", names[ns])
+                if not service.spec.cluster_ip:
+                    raise CannotCheck(f"service {names[ns]}/s-{pod} has no ClusterIP")
+                service_ips[f"{ns}/{pod}"] = service.spec.cluster_ip
+        return cls(kube, names, pod_ips, service_ips, protocols)
+
+    def world(self) -> World:
+        labels = {ns: {NAMESPACE_LABEL: ns, **self.extra_namespace_labels.get(ns, {})} for ns in NAMESPACES}
+        return World(
+            pod_ips=self.pod_ips,
+            namespace_labels=labels,
+            pod_labels={key: {POD_LABEL: key.split("/")[1]} for key in POD_KEYS},
+            served=self.protocols,
+        )
+
+    # --- names and probe jobs -----------------------------------------------------------------------------
+    def endpoint(self, key: str) -> Endpoint:
+        ns, pod = key.split("/")
+        return Endpoint(key, self.namespace_names[ns], pod, SOURCE_CONTAINER)
+
+    def address(self, key: str, mode: TargetMode) -> str:
+        ns, pod = key.split("/")
+        if mode is TargetMode.POD_IP:
+            return str(self.pod_ips[key])
+        if mode is TargetMode.SERVICE_IP:
+            return self.service_ips[key]
+        # Fully qualified (trailing dot): no search-path expansion, one query per probe.
+        return f"s-{pod}.{self.namespace_names[ns]}.svc.cluster.local."
+
+    def jobs(self, probes: Sequence[Probe], mode: TargetMode) -> list[ProbeJob]:
+        """Every ordered pair except a pod to itself (loopback is implementation-defined: k8s#95879)."""
+        return [
+            ProbeJob(self.endpoint(src), dst, self.address(dst, mode), probe.port, probe.protocol)
+            for src in POD_KEYS
+            for dst in POD_KEYS
+            if src != dst
+            for probe in probes
+        ]
+
+    # --- state: policies and labels -----------------------------------------------------------------------
+    def real_document(self, doc: PolicyDoc) -> dict[str, Any]:
+        resolved: dict[str, Any] = resolve(doc, self.namespace_names.__getitem__, self.pod_ips.__getitem__)
+        return resolved
+
+    def apply_state(
+        self, state: StepState, transform: Callable[[PolicyDoc], PolicyDoc] | None = None
+    ) -> None:
+        """Make the cluster hold exactly this step's policies and label overrides."""
+        wanted = {key: (transform(doc) if transform else doc) for key, doc in state.policies.items()}
+        for key in [k for k in self.applied if k not in wanted]:
+            ns, name = key.split("/")
+            self.kube.delete_network_policy(self.namespace_names[ns], name)
+            del self.applied[key]
+        for key, doc in wanted.items():
+            if self.applied.get(key) == doc:
+                continue
+            real = self.real_document(doc)
+            namespace = real["metadata"].pop("namespace")
+            self.kube.replace_network_policy(namespace, real)
+            self.applied[key] = doc
+        for pod_key, changes in state.pod_labels.items():
+            ns, pod = pod_key.split("/")
+            self.kube.label_pod(self.namespace_names[ns], pod, dict(changes))
+            self.changed_pod_labels.update((pod_key, label) for label in changes)
+        for ns, changes in state.namespace_labels.items():
+            self.kube.label_namespace(self.namespace_names[ns], dict(changes))
+            self.changed_namespace_labels.update((ns, label) for label in changes)
+
+    def reset(self) -> bool:
+        """Back to the baseline (no policies, base labels); False when it already was there."""
+        touched = bool(self.applied or self.changed_pod_labels or self.changed_namespace_labels)
+        for key in list(self.applied):
+            ns, name = key.split("/")
+            self.kube.delete_network_policy(self.namespace_names[ns], name)
+        self.applied.clear()
+        for pod_key, label in sorted(self.changed_pod_labels):
+            ns, pod = pod_key.split("/")
+            self.kube.label_pod(self.namespace_names[ns], pod, {label: None})
+        self.changed_pod_labels.clear()
+        for ns, label in sorted(self.changed_namespace_labels):
+            base = {NAMESPACE_LABEL: ns, **self.extra_namespace_labels.get(ns, {})}
+            self.kube.label_namespace(self.namespace_names[ns], {label: base.get(label)})
+        self.changed_namespace_labels.clear()
+        self.state_key = None
+        return touched
+
+    # --- the baseline --------------------------------------------------------------------------------------
+    def check_baseline(
+        self, prober: Prober, probes: Sequence[Probe], modes: Sequence[TargetMode], attempts: int
+    ) -> None:
+        """Probe the policy-free matrix until every cell is allowed; TopologyNotReady if it never is."""
+        jobs = [job for mode in modes for job in self.jobs(probes, mode)]
+        results = probe_until_expected(
+            prober, jobs, dict.fromkeys(jobs, Cell.ALLOWED), max_attempts=attempts, confirm=False
+        )
+        wrong = [r for r in results if r.state is not Cell.ALLOWED]
+        if wrong:
+            lines = "\n".join(f"  {r.describe()}" for r in wrong[:20])
+            raise TopologyNotReady(
+                f"{len(wrong)} of {len(results)} policy-free probes did not connect, so no policy verdict is "
+                f"possible (servers not listening, or the pod network is broken):\n{lines}"
+            )
+
+
+def observed_table(expected: TruthTable, states: Mapping[tuple[str, str, Probe], Cell]) -> TruthTable:
+    """The observed table: probed cells from ``states``; unprobed cells (self pairs) copy the expectation."""
+
+    def cell(src: str, dst: str, probe: Probe) -> Cell:
+        return states.get((src, dst, probe), expected.cell(src, dst, probe))
+
+    return TruthTable.from_function(expected.sources, expected.destinations, expected.probes, cell)

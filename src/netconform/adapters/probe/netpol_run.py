@@ -1,0 +1,93 @@
+"""Run one catalog case on a deployed topology: reach each step's state, probe until expected, judge.
+
+The topology is shared by many tests, so a case first brings it to a known state: if it already holds this
+case's first step (the previous test ran the same case in another target mode) nothing is redone; otherwise
+the leftovers are removed and, when there were any, a cheap baseline pass proves traffic flows again before
+the case's policies go in (a stale rule must not be mistaken for this case's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netconform.adapters.kube.netpol_model import NetpolTopology, observed_table
+from netconform.adapters.probe.model import Prober, ProbeResult
+from netconform.adapters.probe.retry import probe_until_expected
+from netconform.core.netpol.cases.model import (
+    Case,
+    PolicyDoc,
+    TargetMode,
+    expected_tables,
+    states,
+    with_dns_egress,
+)
+from netconform.core.netpol.cases.verdict import StepVerdict, judge
+from netconform.core.truthtable import Probe, Protocol
+
+BASELINE_PROBES = (Probe(80, Protocol.TCP), Probe(80, Protocol.UDP))
+BASELINE_ATTEMPTS = 6
+STEP_ATTEMPTS = 5  # kube-router programs rules asynchronously (usually < 2 s); attempts are 2 s apart
+STEP_PAUSE_S = 2.0
+
+
+@dataclass(frozen=True)
+class StepRun:
+    verdict: StepVerdict
+    results: tuple[ProbeResult, ...]
+
+
+def run_case(
+    topology: NetpolTopology,
+    prober: Prober,
+    case: Case,
+    mode: TargetMode,
+    *,
+    on_step: Callable[[StepRun], None] | None = None,
+) -> list[StepRun]:
+    """Every step of the case, judged; stops at the first failing step (later states build on it)."""
+    dns = mode is TargetMode.SERVICE_DNS
+    world = topology.world()
+    transform: Callable[[PolicyDoc], PolicyDoc] | None = with_dns_egress if dns else None
+    expected_by_step = expected_tables(case, world, dns_egress=dns)
+    step_states = states(case)
+    runs: list[StepRun] = []
+    for index, (state, expected) in enumerate(zip(step_states, expected_by_step, strict=True)):
+        key = (case.id, index, dns)
+        if index == 0 and topology.state_key != key and topology.reset():
+            topology.check_baseline(prober, BASELINE_PROBES, [TargetMode.POD_IP], BASELINE_ATTEMPTS)
+        if topology.state_key != key:
+            topology.apply_state(state, transform)
+            topology.state_key = key
+        jobs = topology.jobs(expected.probes, mode)
+        wanted = {
+            job: expected.cell(job.source.key, job.target_key, Probe(job.port, job.protocol)) for job in jobs
+        }
+        results = probe_until_expected(prober, jobs, wanted, max_attempts=STEP_ATTEMPTS, pause_s=STEP_PAUSE_S)
+        cells = {_cell_key(r): r for r in results}
+        observed = observed_table(expected, {k: r.state for k, r in cells.items()})
+        verdict = judge(
+            case,
+            index,
+            mode.value,
+            state,
+            world,
+            expected,
+            observed,
+            reproduce={k: r.reproduce for k, r in cells.items()},
+            attempts={k: r.attempts for k, r in cells.items()},
+            dns_egress=dns,
+        )
+        run = StepRun(verdict, tuple(results))
+        runs.append(run)
+        if on_step is not None:
+            on_step(run)
+        if not verdict.passed:
+            topology.state_key = ("failed", case.id)  # unknown state: the next case resets
+            break
+    return runs
+
+
+def _cell_key(result: ProbeResult) -> tuple[str, str, Probe]:
+    job = result.job
+    return (job.source.key, job.target_key, Probe(job.port, job.protocol))

@@ -1,0 +1,100 @@
+"""The verdict of one case step: expected vs observed (one TruthTable type), told so a person can act on it.
+
+Pure: the prober's reproduce commands and attempt counts come in as plain maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from netconform.core.netpol.cases.model import Case, StepState, World, engine_inputs
+from netconform.core.netpol.explain import explain
+from netconform.core.truthtable import CellDiff, Probe, TruthTable, diff, side_by_side
+
+CellKey = tuple[str, str, Probe]  # source, destination, probe
+MAX_EXPLAINED = 6  # explanations are long; the first few wrong cells say enough
+
+LOOPBACK_NOTE = (
+    "self pairs (x/a -> x/a, ...) are not probed: loopback is implementation-defined for NetworkPolicy "
+    "(kubernetes#95879); their cells show the expectation"
+)
+
+HINTS = {
+    "BLOCKED": "the CNI let through a connection no policy allows: enforcement missing, late or too broad",
+    "ALLOWED": "the CNI dropped or rejected a connection the policies allow: a rule not matched (selectors, "
+    "named ports, ipBlock, protocol) or a server not answering",
+}
+
+
+@dataclass(frozen=True)
+class StepVerdict:
+    case: Case
+    step: int
+    mode: str
+    expected: TruthTable
+    observed: TruthTable
+    differences: tuple[CellDiff, ...]
+    text: str
+
+    @property
+    def passed(self) -> bool:
+        return not self.differences
+
+
+def judge(  # noqa: PLR0917 (the step's identity and its two tables read best positionally)
+    case: Case,
+    step: int,
+    mode: str,
+    state: StepState,
+    world: World,
+    expected: TruthTable,
+    observed: TruthTable,
+    *,
+    reproduce: Mapping[CellKey, str],
+    attempts: Mapping[CellKey, int],
+    dns_egress: bool = False,
+) -> StepVerdict:
+    differences = tuple(diff(expected, observed))
+    step_name = case.steps[step].name
+    head = (
+        f"case {case.id} [{mode}] step {step + 1}/{len(case.steps)} ({step_name}): {case.title}\n"
+        f"{'PASS' if not differences else 'FAIL'}: "
+        f"{len(differences)} wrong cell(s) of {_probed(expected)} probed"
+    )
+    retried = sum(1 for n in attempts.values() if n > 1)
+    lines = [head, side_by_side(expected, observed), LOOPBACK_NOTE]
+    lines.append(
+        f"probes: {len(attempts)}, retried: {retried}, most attempts for one cell: "
+        f"{max(attempts.values(), default=0)}"
+    )
+    if differences:
+        lines.append(_wrong_cells(differences, state, world, reproduce, dns_egress=dns_egress))
+    return StepVerdict(case, step, mode, expected, observed, differences, "\n\n".join(lines))
+
+
+def _probed(table: TruthTable) -> int:
+    return len(table.probes) * (len(table.sources) * len(table.destinations) - len(table.sources))
+
+
+def _wrong_cells(
+    differences: tuple[CellDiff, ...],
+    state: StepState,
+    world: World,
+    reproduce: Mapping[CellKey, str],
+    *,
+    dns_egress: bool,
+) -> str:
+    cluster, policies = engine_inputs(state, world, dns_egress=dns_egress)
+    lines = ["wrong cells, how to reproduce them, and what the policies say:"]
+    for number, cell in enumerate(differences):
+        key = (cell.source, cell.destination, cell.probe)
+        lines.append(f"- {cell.describe()}")
+        lines.append(f"  reproduce: {reproduce.get(key, '(not probed)')}")
+        lines.append(f"  usually means: {HINTS[cell.expected.name]}")
+        if number < MAX_EXPLAINED:
+            why = explain(cluster, policies, cell.source, cell.destination, cell.probe).render()
+            lines.extend(f"    {line}" for line in why.splitlines())
+    if len(differences) > MAX_EXPLAINED:
+        lines.append(f"(explained the first {MAX_EXPLAINED}; `netconform policy explain` does the rest)")
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""NetworkPolicy suite fixtures: the x/y/z × a/b/c topology, deployed once per session (per xdist worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fixtures.namespaces import NamespaceFactory
+from fixtures.options import HarnessOptions
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.manifests import ImageSettings
+from netconform.adapters.kube.netpol_model import NetpolTopology, SctpSupport, sctp_supported
+from netconform.adapters.probe.exec_prober import ExecProber
+from netconform.adapters.probe.netpol_run import BASELINE_PROBES
+from netconform.core.netpol.cases.model import TargetMode
+from netconform.core.profiles import Expect, Profile
+from netconform.core.truthtable import Probe, Protocol
+
+
+@pytest.fixture(scope="session")
+def netpol_enforced(profile: Profile) -> Profile:
+    """Skip the suite where the profile says NetworkPolicy is not enforced (UNKNOWN runs and reports)."""
+    if profile.network_policy_enforced is Expect.NO:
+        notes = "; ".join(profile.notes)
+        pytest.skip(
+            f"profile {profile.name.value} ({profile.title}) does not enforce NetworkPolicy"
+            + (f": {notes}" if notes else "")
+        )
+    return profile
+
+
+@pytest.fixture(scope="session")
+def netpol_prober(kube: KubeCluster) -> ExecProber:
+    """Three source pods at a time: each runs one agnhost per target and probe, and a 2-core node thrashes
+    when six do (hundreds of processes at once)."""
+    return ExecProber(kube, parallel_sources=3)
+
+
+@pytest.fixture(scope="session")
+def netpol_namespaces(
+    namespace_factory: NamespaceFactory, kube: KubeCluster, options: HarnessOptions
+) -> Iterator[dict[str, str]]:
+    created: dict[str, str] = {}
+    yield created
+    if options.keep_namespaces == "always":
+        return
+    for name in created.values():
+        kube.delete_namespace(name)
+        if name in namespace_factory.created:
+            namespace_factory.created.remove(name)
+
+
+@pytest.fixture(scope="session")
+def sctp_support(
+    netpol_enforced: Profile,
+    kube: KubeCluster,
+    images: ImageSettings,
+    namespace_factory: NamespaceFactory,
+    netpol_namespaces: dict[str, str],
+) -> SctpSupport:
+    """Detected once: can pods open SCTP sockets here (the test bed's kernel cannot)?"""
+    ns = _namespace(namespace_factory, netpol_namespaces, "x", {"ns": "x"})
+    return sctp_supported(kube, ns, images)
+
+
+@pytest.fixture(scope="session")
+def netpol_topology(  # noqa: PLR0917 (pytest passes fixtures by name)
+    netpol_enforced: Profile,
+    sctp_support: SctpSupport,
+    kube: KubeCluster,
+    images: ImageSettings,
+    namespace_factory: NamespaceFactory,
+    netpol_namespaces: dict[str, str],
+    netpol_prober: ExecProber,
+) -> NetpolTopology:
+    """Deployed, Ready, and a fully green policy-free matrix in every target mode before any policy."""
+    topology = NetpolTopology.deploy(
+        kube,
+        images,
+        lambda base, labels: _namespace(namespace_factory, netpol_namespaces, base, labels),
+        sctp=sctp_support.supported,
+    )
+    probes = [*BASELINE_PROBES, Probe(81, Protocol.TCP), Probe(81, Protocol.UDP)]
+    topology.check_baseline(netpol_prober, probes, list(TargetMode), attempts=10)
+    return topology
+
+
+def _namespace(factory: NamespaceFactory, created: dict[str, str], base: str, labels: dict[str, str]) -> str:
+    if base not in created:
+        created[base] = factory.create(base, "suites/netpol", labels)
+    return created[base]

@@ -1,0 +1,146 @@
+"""Interrupting a run leaves nothing behind: a suite is stopped at random points, SIGINT and SIGTERM in
+turn, single-process and under xdist, and after each stop no harness-labelled object of that run is left
+(except namespaces --keep-namespaces kept) and the cluster still admits ordinary objects.
+
+NETCONFORM_CHAOS_RUNS (default 20), NETCONFORM_CHAOS_SEED (default: random; printed), NETCONFORM_CHAOS_TARGET
+(default: the test bed basics: namespaces, pods, Services, a NetworkPolicy) and NETCONFORM_CHAOS_WINDOW_S
+(the interval the interrupt point is drawn from) let local runs be shorter or target a suite.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from netconform.adapters.kube import labels, sweep
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.errors import call
+from netconform.adapters.waits import Bound, NotYet, wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+RUNS = int(os.environ.get("NETCONFORM_CHAOS_RUNS", "20"))
+SEED = int(os.environ.get("NETCONFORM_CHAOS_SEED", str(secrets.randbelow(2**32))))
+TARGET = os.environ.get("NETCONFORM_CHAOS_TARGET", "tests/cluster/test_testbed_basics.py").split()
+WINDOW_S = (1.0, float(os.environ.get("NETCONFORM_CHAOS_WINDOW_S", "25")))
+RUN_STOPS = Bound("the interrupted run to exit", timeout_s=150)
+LEFTOVERS_GONE = Bound("the run's terminating namespaces to go", timeout_s=180, interval_s=2)
+
+
+@dataclass
+class Outcome:
+    index: int
+    signal: str
+    workers: int
+    point_s: float
+    exit_code: int | None
+    stop_s: float  # from the signal to the process's exit
+    left: list[str]
+    kept: list[str]
+    finished_first: bool
+
+
+def interrupt_once(kube: KubeCluster, index: int, rng: random.Random, log_dir: Path) -> Outcome:
+    signum = signal.SIGINT if index % 2 == 0 else signal.SIGTERM
+    workers = 2 if index % 4 in (2, 3) else 0
+    keep = "failed" if index % 5 == 4 else "never"
+    point = round(rng.uniform(*WINDOW_S), 2)
+    run_id = f"h9chaos{SEED % 10**6:06d}{index:02d}"
+    command = [
+        sys.executable, "-m", "pytest", *TARGET, "-p", "no:cacheprovider", "-p", "no:randomly", "-q",
+        "--run-id", run_id, f"--keep-namespaces={keep}", *(["-n", str(workers)] if workers else []),
+    ]  # fmt: skip
+    log = log_dir / f"run-{index:02d}.log"
+    with log.open("w") as out:
+        # A session of its own: SIGINT goes to the whole group, as Ctrl-C in a terminal does; SIGTERM to
+        # the main process only, as a CI runner or `kill` cancels a job.
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        finished_first = _wait(process, point)
+        sent = time.monotonic()
+        if not finished_first:
+            if signum == signal.SIGINT:
+                os.killpg(process.pid, signum)
+            else:
+                process.send_signal(signum)
+        try:
+            process.wait(timeout=RUN_STOPS.timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            _clean_up(kube, run_id)
+            pytest.fail(
+                f"run {index} ({run_id}) did not stop within {RUN_STOPS.timeout_s:g}s of {signum.name}"
+            )
+    stopped = time.monotonic() - sent
+    found = [x for x in sweep.find(kube, run_id=run_id) if not x.terminating]
+    kept = [x.name for x in found if x.kind == "Namespace" and _kept(kube, x.name)]
+    left = [f"{x.kind}/{x.name}" for x in found if x.name not in kept]
+    outcome = Outcome(
+        index, signum.name, workers, point, process.returncode, stopped, left, kept, finished_first
+    )
+    _clean_up(kube, run_id)  # whatever the verdict, leave the shared bed as it was
+    return outcome
+
+
+def _wait(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Let the run go on for ``seconds``; True if it ended by itself before that."""
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def _kept(kube: KubeCluster, name: str) -> bool:
+    return labels.KEEP in (kube.core.read_namespace(name).metadata.labels or {})
+
+
+def _clean_up(kube: KubeCluster, run_id: str) -> None:
+    sweep.delete(kube, [x for x in sweep.find(kube, run_id=run_id) if not x.terminating])
+
+    def gone() -> None:
+        if sweep.find(kube, run_id=run_id):
+            raise NotYet(f"objects of run {run_id} still terminating")
+
+    wait_until(LEFTOVERS_GONE, gone)
+
+
+def admits_ordinary_objects(kube: KubeCluster) -> None:
+    """No webhook or dangling APIService of ours blocks ordinary writes."""
+    name = f"chaos-probe-{secrets.token_hex(3)}"
+    body = {"metadata": {"name": name}, "data": {"k": "v"}}
+    call(f"create configmap default/{name}", lambda: kube.core.create_namespaced_config_map("default", body))
+    call(f"delete configmap default/{name}", lambda: kube.core.delete_namespaced_config_map(name, "default"))
+
+
+def test_interrupted_runs_leave_nothing_behind(kube: KubeCluster, tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    started = time.monotonic()
+    print(
+        f"\nchaos: seed {SEED}, {RUNS} runs of {' '.join(TARGET)}, points in {WINDOW_S} s; logs in {tmp_path}"
+    )
+    outcomes = []
+    for index in range(RUNS):
+        outcome = interrupt_once(kube, index, rng, tmp_path)
+        admits_ordinary_objects(kube)
+        outcomes.append(outcome)
+        print(
+            f"chaos: run {index:2d} {outcome.signal:7s} workers={outcome.workers} at {outcome.point_s:5.2f}s"
+            f"{' (finished first)' if outcome.finished_first else ''} -> exit {outcome.exit_code} "
+            f"after {outcome.stop_s:4.1f}s; left {len(outcome.left)}, kept {len(outcome.kept)}"
+        )
+    total = time.monotonic() - started
+    print(f"chaos: {RUNS} runs in {total:.0f}s; slowest stop {max(o.stop_s for o in outcomes):.1f}s")
+    leaks = [(o.index, o.left) for o in outcomes if o.left]
+    assert not leaks, f"runs left objects behind (seed {SEED}; logs in {tmp_path}): {leaks}"
+    assert sum(not o.finished_first for o in outcomes) >= RUNS // 2, "most runs ended before the signal"

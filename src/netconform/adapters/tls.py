@@ -20,6 +20,13 @@ _VALIDITY = datetime.timedelta(days=365)
 _BACKDATE = datetime.timedelta(hours=1)  # tolerate small clock differences between components
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+MAX_COMMON_NAME = 64  # X.509 upper bound (RFC 5280 ub-common-name)
+
+
+def _common_name(text: str) -> x509.NameAttribute:
+    """A CN within X.509's limit. Clients verify against the SANs, which carry the full names; the CN of a
+    generated certificate (often built from a long namespace name) only labels it."""
+    return x509.NameAttribute(NameOID.COMMON_NAME, text[:MAX_COMMON_NAME])
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,7 @@ class CertificateAuthority:
     @classmethod
     def create(cls, common_name: str) -> CertificateAuthority:
         key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        subject = x509.Name([_common_name(common_name)])
         now = datetime.datetime.now(datetime.UTC)
         cert = (
             x509.CertificateBuilder()
@@ -83,7 +90,7 @@ class CertificateAuthority:
         ca_key = serialization.load_pem_private_key(self.pair.key_pem, password=None)
         assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
         key = ec.generate_private_key(ec.SECP256R1())
-        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+        attributes = [_common_name(common_name)]
         attributes += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org) for org in organizations]
         usages = [ExtendedKeyUsageOID.SERVER_AUTH] if server else []
         usages += [ExtendedKeyUsageOID.CLIENT_AUTH] if client else []

@@ -10,10 +10,11 @@ NETCONFORM_CACHE ?= /var/cache/netconform
 export NETCONFORM_CACHE
 PYTEST_WORKERS ?= 2
 REPORTS := reports
+NODE_STAMP := node_modules/.package-lock.json
 
 
 .PHONY: preflight
-.PHONY: help venv system-deps check lint typecheck importlint test test-unit test-cluster test-lifecycle conformance smoke \
+.PHONY: help venv system-deps check lint typecheck importlint test test-deps test-unit test-cluster test-lifecycle conformance smoke \
         bench testbed-build testbed-up testbed-down testbed-status report lock clean
 
 help:
@@ -55,8 +56,18 @@ importlint: $(STAMP)
 
 check: lint typecheck importlint
 
-test-unit: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit tests/plugin tests/aws
+# Tools the harness's own tests need beyond Python: the pinned Allure CLI and Debian's chromium (the report
+# acceptance test renders the HTML report headless).
+TEST_PACKAGES := chromium
+test-deps: $(NODE_STAMP)
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test-unit: $(STAMP) test-deps
+	NETCONFORM_REQUIRE_TOOLS=1 $(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit tests/plugin tests/aws
 
 # The cluster tier brings the test bed up (with 200 KWOK nodes for the density suite) when none is running,
 # runs tests/cluster and the suites against it (scripts/cluster-tier.sh), and tears down what it started.
@@ -81,7 +92,6 @@ conformance: $(STAMP)
 	fi
 
 # One self-contained HTML report from reports/allure-results (Allure 3 from npm, pinned in package-lock.json).
-NODE_STAMP := node_modules/.package-lock.json
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

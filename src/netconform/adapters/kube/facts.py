@@ -1,20 +1,21 @@
-"""Read-only gathering of the cluster facts that profile detection and the reports need."""
+"""Read-only gathering of the cluster facts that profile detection and the reports need.
+
+We fetch the raw API JSON (no client models) and hand it to ``core.cluster_objects.facts_from_objects``,
+the same conversion the unit tests run on recorded objects.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from kubernetes import client
 
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import Forbidden, NotFound, call
-from netconform.core.profiles import (
-    ClusterFacts,
-    ContainerFacts,
-    DaemonSetFacts,
-    Encapsulation,
-    IpPoolFacts,
-)
+from netconform.core.cluster_objects import facts_from_objects
+from netconform.core.profiles import ClusterFacts
 
 # DaemonSets that tell us which CNI and policy engine run; other DaemonSets are ignored.
 CNI_DAEMONSET_NAMES = frozenset(
@@ -30,37 +31,27 @@ CNI_DAEMONSET_NAMES = frozenset(
 
 
 def gather_cluster_facts(cluster: KubeCluster) -> ClusterFacts:
-    daemonsets = call(
-        "list daemonsets in all namespaces", cluster.apps.list_daemon_set_for_all_namespaces
-    ).items
-    facts = tuple(_daemonset(ds) for ds in daemonsets if ds.metadata.name in CNI_DAEMONSET_NAMES)
-    return ClusterFacts(
-        daemonsets=facts,
-        calico_installation_cni=_calico_installation_cni(cluster),
-        ip_pools=_ip_pools(cluster),
-        vpc_cni_config=_vpc_cni_config(cluster),
+    daemonsets = _items(
+        call(
+            "list daemonsets in all namespaces",
+            functools.partial(cluster.apps.list_daemon_set_for_all_namespaces, _preload_content=False),
+        )
+    )
+    return facts_from_objects(
+        daemonsets=[ds for ds in daemonsets if _name(ds) in CNI_DAEMONSET_NAMES],
+        installations=_custom(cluster, "operator.tigera.io", "v1", "installations"),
+        ip_pools=_custom(cluster, "crd.projectcalico.org", "v1", "ippools"),
+        vpc_cni_configmap=_vpc_cni_configmap(cluster),
     )
 
 
-def _daemonset(ds: Any) -> DaemonSetFacts:
-    spec = ds.spec.template.spec
-    return DaemonSetFacts(
-        namespace=ds.metadata.namespace,
-        name=ds.metadata.name,
-        containers=tuple(_container(c) for c in spec.containers or []),
-        init_containers=tuple(_container(c) for c in spec.init_containers or []),
-        desired_pods=ds.status.desired_number_scheduled if ds.status else None,
-    )
+def _items(response: Any) -> list[dict[str, Any]]:
+    document = json.loads(response.data)
+    return list(document.get("items") or [])
 
 
-def _container(container: Any) -> ContainerFacts:
-    env = {e.name: e.value for e in container.env or [] if e.value is not None}
-    return ContainerFacts(
-        name=container.name,
-        image=container.image or "",
-        env=env,
-        args=tuple((container.command or []) + (container.args or [])),
-    )
+def _name(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name", ""))
 
 
 def _custom(cluster: KubeCluster, group: str, version: str, plural: str) -> list[dict[str, Any]]:
@@ -74,42 +65,18 @@ def _custom(cluster: KubeCluster, group: str, version: str, plural: str) -> list
     return list(result.get("items", []))
 
 
-def _calico_installation_cni(cluster: KubeCluster) -> str | None:
-    for item in _custom(cluster, "operator.tigera.io", "v1", "installations"):
-        if item.get("metadata", {}).get("name") == "default":
-            cni = item.get("spec", {}).get("cni", {}).get("type")
-            return str(cni) if cni else "Calico"
-    return None
-
-
-def _ip_pools(cluster: KubeCluster) -> tuple[IpPoolFacts, ...]:
-    pools = []
-    for item in _custom(cluster, "crd.projectcalico.org", "v1", "ippools"):
-        spec = item.get("spec", {})
-        if spec.get("vxlanMode", "Never") != "Never":
-            encapsulation = Encapsulation.VXLAN
-        elif spec.get("ipipMode", "Never") != "Never":
-            encapsulation = Encapsulation.IPIP
-        else:
-            encapsulation = Encapsulation.NONE
-        pools.append(
-            IpPoolFacts(
-                name=item.get("metadata", {}).get("name", "?"),
-                cidr=spec.get("cidr", ""),
-                encapsulation=encapsulation,
-                nat_outgoing=bool(spec.get("natOutgoing", False)),
-                disabled=bool(spec.get("disabled", False)),
-            )
-        )
-    return tuple(pools)
-
-
-def _vpc_cni_config(cluster: KubeCluster) -> dict[str, str]:
+def _vpc_cni_configmap(cluster: KubeCluster) -> dict[str, Any] | None:
     try:
-        cm = call(
+        response = call(
             "read configmap kube-system/amazon-vpc-cni",
-            lambda: cluster.core.read_namespaced_config_map("amazon-vpc-cni", "kube-system"),
+            functools.partial(
+                cluster.core.read_namespaced_config_map,
+                "amazon-vpc-cni",
+                "kube-system",
+                _preload_content=False,
+            ),
         )
     except (NotFound, Forbidden):
-        return {}
-    return dict(cm.data or {})
+        return None
+    document: dict[str, Any] = json.loads(response.data)
+    return document

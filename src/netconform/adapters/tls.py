@@ -23,7 +23,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_COMMON_NAME = 64  # X.509 upper bound (RFC 5280 ub-common-name)
 
 
-def _common_name(text: str) -> x509.NameAttribute:
+def _common_name(text: str) -> x509.NameAttribute[str]:
     """A CN within X.509's limit. Clients verify against the SANs, which carry the full names; the CN of a
     generated certificate (often built from a long namespace name) only labels it."""
     return x509.NameAttribute(NameOID.COMMON_NAME, text[:MAX_COMMON_NAME])

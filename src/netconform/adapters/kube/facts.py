@@ -15,19 +15,11 @@ from kubernetes import client
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import Forbidden, NotFound, call
 from netconform.core.cluster_objects import facts_from_objects
-from netconform.core.profiles import ClusterFacts
+from netconform.core.profiles import KNOWN_DAEMONSETS, ClusterFacts
 
-# DaemonSets that tell us which CNI and policy engine run; other DaemonSets are ignored.
-CNI_DAEMONSET_NAMES = frozenset(
-    {
-        "aws-node",
-        "calico-node",
-        "kube-router",
-        "cilium",
-        "kube-proxy",
-        "aws-network-policy-agent",
-    }
-)
+# DaemonSets that tell us which CNI and policy engine run (every one detection knows, plus kube-proxy and
+# the standalone policy agent for the report); other DaemonSets are ignored.
+CNI_DAEMONSET_NAMES = frozenset({*KNOWN_DAEMONSETS, "kube-proxy", "aws-network-policy-agent"})
 
 
 def gather_cluster_facts(cluster: KubeCluster) -> ClusterFacts:

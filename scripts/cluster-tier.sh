@@ -17,6 +17,12 @@ run() {
 # fill at maxPods 16, each run in a child pytest), then the suites as `make conformance` runs them against
 # the routable bed (its detected profile: generic), and the density suite judging the 200 KWOK nodes
 # against the ENI math.
+# The RBAC test runs suites with a ServiceAccount bound to exactly deploy/rbac.yaml's role: give it every
+# kind of object the harness creates (namespaces, pods, Services, NetworkPolicies, webhook configurations,
+# APIServices, exec/proxy/port-forward) without the full NetworkPolicy catalog.
+export NETCONFORM_RBAC_TARGETS="suites/smoke suites/apiserver suites/density
+  suites/netpol/test_networkpolicy.py::test_networkpolicy[deny-all-ingress[pod-ip]]
+  tests/cluster/test_testbed_basics.py"
 run $BIN/pytest tests/cluster
 run $BIN/pytest suites --ignore=suites/apiserver --ignore=suites/netpol
 run $BIN/pytest suites/density --profile vpc-cni

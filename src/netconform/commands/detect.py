@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import Any
 
+from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.facts import gather_cluster_facts
 from netconform.commands._cluster_args import add_cluster_arguments, connect
+from netconform.core.address_ranges import pod_ip_evidence
 from netconform.core.profiles import detect_profile
 from netconform.errors import ExitCode
 
@@ -26,6 +29,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     cluster = connect(args)
     detection = detect_profile(gather_cluster_facts(cluster))
+    address_line = _address_evidence(cluster)
+    if address_line:
+        detection = replace(detection, evidence=(*detection.evidence, address_line))
     profile = detection.profile
     if args.output == "json":
         print(
@@ -53,3 +59,19 @@ def run(args: argparse.Namespace) -> int:
     for line in detection.evidence or ("(none: nothing CNI-specific found)",):
         print(f"  - {line}")
     return ExitCode.OK
+
+
+POD_SAMPLE = 200
+
+
+def _address_evidence(cluster: KubeCluster) -> str | None:
+    """Pod IPs (not hostNetwork) against the nodes' InternalIPs, from a bounded sample."""
+    pods = cluster.core.list_pod_for_all_namespaces(
+        limit=POD_SAMPLE, field_selector="status.phase=Running"
+    ).items
+    pod_ips = [p.status.pod_ip for p in pods if p.status.pod_ip and not p.spec.host_network]
+    nodes = cluster.core.list_node(
+        label_selector="!type", limit=POD_SAMPLE
+    ).items  # KWOK fakes carry type=kwok
+    node_ips = [a.address for n in nodes for a in n.status.addresses or [] if a.type == "InternalIP"]
+    return pod_ip_evidence(pod_ips, node_ips)

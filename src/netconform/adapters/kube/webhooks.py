@@ -27,7 +27,7 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import NotFound, api_message, call
 from netconform.adapters.kube.manifests import GRACE_S, ImageSettings
 from netconform.adapters.tls import CertificateAuthority, KeyPair
-from netconform.adapters.waits import Bound, NotYet, wait_until
+from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
 from netconform.core.apiserver_paths import ApiServerPath, Observation, Reach, unreachable_symptom
 from netconform.core.netpol.selectors import LabelSelector, Operator, Requirement
 from netconform.core.webhook_audit import BackendPod, ServiceBackend, WebhookFacts
@@ -277,8 +277,15 @@ def probe_webhook(
 ) -> Observation:
     """Create ConfigMaps the webhook must see until the API server's answer proves it called the webhook
     (denied / patched) or could not ("failed calling webhook"). A ConfigMap created untouched means the
-    configuration is not in effect yet: it is deleted and the next attempt follows."""
+    configuration is not in effect yet: it is deleted and the next attempt follows.
+
+    A refused connection is retried within the bound too: kube-proxy REJECTs a Service's traffic until it has
+    programmed the endpoint of a pod that just turned Ready, so a refusal in the first seconds says nothing
+    about the network. Only a refusal that lasts the whole bound is reported (as unreachable). Timeouts, the
+    symptom of a control plane that cannot route to pods, conclude at once.
+    """
     attempt = 0
+    refused: list[Observation] = []
 
     def once() -> Observation:
         nonlocal attempt
@@ -288,7 +295,11 @@ def probe_webhook(
         try:
             created = kube.core.create_namespaced_config_map(namespace, manifest)
         except ApiException as err:
-            return _classify_rejection(target, kind, err, reproduce)
+            observation = _classify_rejection(target, kind, err, reproduce)
+            if observation.reach is Reach.UNREACHABLE and "connection refused" in observation.detail:
+                refused.append(observation)
+                raise NotYet(f"attempt {attempt}: connection refused (endpoint not programmed yet?)") from err
+            return observation
         _delete_configmap(kube, namespace, manifest["metadata"]["name"])
         got = (created.metadata.labels or {}).get(ADDED_LABEL)
         if kind is WebhookKind.MUTATING and got == "yes":
@@ -303,7 +314,12 @@ def probe_webhook(
             f"attempt {attempt}: the ConfigMap was created untouched (configuration not in effect yet)"
         )
 
-    return wait_until(bound, once)
+    try:
+        return wait_until(bound, once)
+    except WaitTimeout:
+        if refused:
+            return refused[-1]
+        raise
 
 
 def _classify_rejection(

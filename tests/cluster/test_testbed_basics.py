@@ -10,6 +10,7 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.model import Endpoint, ProbeJob
 from netconform.adapters.probe.retry import probe_until_expected
+from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.core.truthtable import Cell, Protocol, satisfies
 from netconform.testbed import addresses
 
@@ -64,12 +65,29 @@ def test_dns_answers_the_cluster_domain_only(kube: KubeCluster, two_pods: dict[s
     assert not outside.ok, outside.stdout
 
 
-def test_exec_and_logs_work(kube: KubeCluster, two_pods: dict[str, str]) -> None:
+LOG_MARKER = "netconform-log-marker"
+LOG_VISIBLE = Bound("the pod's first log line to be readable", timeout_s=60)
+
+
+def test_exec_and_logs_work(
+    kube: KubeCluster, two_pods: dict[str, str], images: manifests.ImageSettings
+) -> None:
     ns = two_pods["ns"]
     container = manifests.container_name(80, Protocol.TCP)
     result = kube.exec(ns, "a", ["sh", "-c", "echo out; echo err >&2; exit 3"], container=container)
     assert (result.returncode, result.stdout.strip(), result.stderr.strip()) == (3, "out", "err")
-    assert "Serving on port 80" in kube.logs(ns, "a", container) or kube.logs(ns, "a", container) != ""
+    talker = manifests.client_pod("talker", {"pod": "talker"}, images)
+    talker["spec"]["containers"][0].update(
+        command=["/bin/sh", "-c", f"echo {LOG_MARKER}; exec /agnhost pause"], args=[]
+    )
+    kube.create(ns, talker)
+    kube.wait_pods_ready(ns, ["talker"])
+
+    def marker_logged() -> None:
+        if LOG_MARKER not in kube.logs(ns, "talker", "client"):
+            raise NotYet("marker not in the log yet")
+
+    wait_until(LOG_VISIBLE, marker_logged)
 
 
 def test_deny_all_blocks_and_deleting_it_restores(kube: KubeCluster, two_pods: dict[str, str]) -> None:

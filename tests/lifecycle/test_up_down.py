@@ -38,10 +38,16 @@ def _our_processes(cache: Path) -> set[str]:
 
 def machine_state(layout: Layout) -> dict[str, set[str]]:
     """What the test bed could leave behind, as sets that compare easily."""
-    chains = {
-        line for line in _lines("iptables-save") | _lines("ip6tables-save") if line.startswith(("*", ":"))
-    }
-    rules = {line for line in _lines("iptables-save") if line.startswith("-A")}
+    # User-defined chains (":NAME - [0:0]") and all rules, per tool. Built-in chains are left out: their lines
+    # carry packet counters, and the first use of a table creates them (nf_tables) without changing anything.
+    chains: set[str] = set()
+    rules: set[str] = set()
+    for tool in ("iptables-save", "ip6tables-save"):
+        for line in _lines(tool):
+            if line.startswith(":") and line.split()[1] == "-":
+                chains.add(f"{tool} {line.split()[0]}")
+            elif line.startswith("-A"):
+                rules.add(f"{tool} {line}")
     return {
         "links": {line.split(":")[1].strip().split("@")[0] for line in _lines("ip", "-o", "link", "show")},
         "netns": {line.split()[0] for line in _lines("ip", "netns", "list") if line},

@@ -4,7 +4,8 @@ turn, single-process and under xdist, and after each stop no harness-labelled ob
 
 NETCONFORM_CHAOS_RUNS (default 20), NETCONFORM_CHAOS_SEED (default: random; printed), NETCONFORM_CHAOS_TARGET
 (default: the test bed basics: namespaces, pods, Services, a NetworkPolicy) and NETCONFORM_CHAOS_WINDOW_S
-(the interval the interrupt point is drawn from) let local runs be shorter or target a suite.
+(a fixed upper end of the interval the interrupt point is drawn from; by default the interval is calibrated
+from one uninterrupted run) let local runs be shorter or target a suite.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ REPO = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("NETCONFORM_CHAOS_RUNS", "20"))
 SEED = int(os.environ.get("NETCONFORM_CHAOS_SEED", str(secrets.randbelow(2**32))))
 TARGET = os.environ.get("NETCONFORM_CHAOS_TARGET", "tests/cluster/test_testbed_basics.py").split()
-WINDOW_S = (1.0, float(os.environ.get("NETCONFORM_CHAOS_WINDOW_S", "25")))
+# The interval the interrupt point is drawn from. By default it is calibrated from one uninterrupted run per
+# worker mode: a fixed window is wrong both on a busy machine (every signal lands in start-up) and on a quiet
+# one (the run is over before the signal).
+FIXED_WINDOW_S = os.environ.get("NETCONFORM_CHAOS_WINDOW_S")
+CALIBRATION_RUN = Bound("an uninterrupted calibration run", timeout_s=600)
 RUN_STOPS = Bound("the interrupted run to exit", timeout_s=150)
 LEFTOVERS_GONE = Bound("the run's terminating namespaces to go", timeout_s=180, interval_s=2)
 
@@ -48,16 +53,39 @@ class Outcome:
     finished_first: bool
 
 
-def interrupt_once(kube: KubeCluster, index: int, rng: random.Random, log_dir: Path) -> Outcome:
-    signum = signal.SIGINT if index % 2 == 0 else signal.SIGTERM
-    workers = 2 if index % 4 in (2, 3) else 0
-    keep = "failed" if index % 5 == 4 else "never"
-    point = round(rng.uniform(*WINDOW_S), 2)
-    run_id = f"h9chaos{SEED % 10**6:06d}{index:02d}"
-    command = [
+def _command(run_id: str, workers: int, keep: str = "never") -> list[str]:
+    return [
         sys.executable, "-m", "pytest", *TARGET, "-p", "no:cacheprovider", "-p", "no:randomly", "-q",
         "--run-id", run_id, f"--keep-namespaces={keep}", *(["-n", str(workers)] if workers else []),
     ]  # fmt: skip
+
+
+def workers_of(index: int) -> int:
+    return 2 if index % 4 in (2, 3) else 0
+
+
+def calibrated_window(workers: int, log_dir: Path) -> tuple[float, float]:
+    """Where in the target's run an interrupt lands mid-way: from 10 % to 85 % of one measured run."""
+    if FIXED_WINDOW_S:
+        return (1.0, float(FIXED_WINDOW_S))
+    started = time.monotonic()
+    with (log_dir / f"calibration-{workers}.log").open("w") as out:
+        run_id = f"h9chaoscal{SEED % 10**6:06d}{workers}"
+        subprocess.run(_command(run_id, workers), cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                       timeout=CALIBRATION_RUN.timeout_s, check=False)  # fmt: skip
+    duration = time.monotonic() - started
+    return (max(0.5, 0.1 * duration), max(1.0, 0.85 * duration))
+
+
+def interrupt_once(
+    kube: KubeCluster, index: int, rng: random.Random, log_dir: Path, window: tuple[float, float]
+) -> Outcome:
+    signum = signal.SIGINT if index % 2 == 0 else signal.SIGTERM
+    workers = workers_of(index)
+    keep = "failed" if index % 5 == 4 else "never"
+    point = round(rng.uniform(*window), 2)
+    run_id = f"h9chaos{SEED % 10**6:06d}{index:02d}"
+    command = _command(run_id, workers, keep)
     log = log_dir / f"run-{index:02d}.log"
     with log.open("w") as out:
         # A session of its own: SIGINT goes to the whole group, as Ctrl-C in a terminal does; SIGTERM to
@@ -126,12 +154,12 @@ def admits_ordinary_objects(kube: KubeCluster) -> None:
 def test_interrupted_runs_leave_nothing_behind(kube: KubeCluster, tmp_path: Path) -> None:
     rng = random.Random(SEED)
     started = time.monotonic()
-    print(
-        f"\nchaos: seed {SEED}, {RUNS} runs of {' '.join(TARGET)}, points in {WINDOW_S} s; logs in {tmp_path}"
-    )
+    windows = {workers: calibrated_window(workers, tmp_path) for workers in (0, 2)}
+    shown = ", ".join(f"{w} workers: {a:.1f}-{b:.1f} s" for w, (a, b) in windows.items())
+    print(f"\nchaos: seed {SEED}, {RUNS} runs of {' '.join(TARGET)}, points in ({shown}); logs in {tmp_path}")
     outcomes = []
     for index in range(RUNS):
-        outcome = interrupt_once(kube, index, rng, tmp_path)
+        outcome = interrupt_once(kube, index, rng, tmp_path, windows[workers_of(index)])
         admits_ordinary_objects(kube)
         outcomes.append(outcome)
         print(

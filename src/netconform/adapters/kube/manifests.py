@@ -21,6 +21,33 @@ class ImageSettings:
     pull_policy: str
 
 
+def pod(
+    name: str,
+    labels: dict[str, str],
+    containers: list[dict[str, Any]],
+    *,
+    host_network: bool = False,
+    node_name: str | None = None,
+    volumes: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The Pod around the harness's containers: no service-account token and no Service env vars (probe pods
+    need neither), deleted without grace, and on hostNetwork with the DNS policy that keeps cluster DNS."""
+    spec: dict[str, Any] = {
+        "containers": containers,
+        "terminationGracePeriodSeconds": GRACE_S,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+    }
+    if volumes:
+        spec["volumes"] = volumes
+    if host_network:
+        spec["hostNetwork"] = True
+        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
+    if node_name:
+        spec["nodeName"] = node_name
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": spec}
+
+
 def container_name(port: int, protocol: Protocol) -> str:
     return f"cont-{port}-{protocol.value.lower()}"
 
@@ -60,18 +87,8 @@ def server_pod(
     host_network: bool = False,
     node_name: str | None = None,
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "containers": [_server_container(image, port, protocol) for port, protocol in ports],
-        "terminationGracePeriodSeconds": GRACE_S,
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
-    }
-    if host_network:
-        spec["hostNetwork"] = True
-        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
-    if node_name:
-        spec["nodeName"] = node_name
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": spec}
+    containers = [_server_container(image, port, protocol) for port, protocol in ports]
+    return pod(name, labels, containers, host_network=host_network, node_name=node_name)
 
 
 def http_pod(
@@ -83,52 +100,31 @@ def http_pod(
     host_network: bool = False,
 ) -> dict[str, Any]:
     """agnhost netexec: answers /hostname, /echo, /clientip, /dial — the target of proxy and HTTP checks."""
-    spec: dict[str, Any] = {
-        "containers": [
-            {
-                "name": "netexec",
-                "image": image.probe_image,
-                "imagePullPolicy": image.pull_policy,
-                "command": ["/agnhost"],
-                "args": ["netexec", f"--http-port={port}", "--udp-port=-1"],
-                "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
-                # tcpSocket: netexec's /healthz waits for its UDP server, which is off here.
-                "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1},
-                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
-            }
-        ],
-        "terminationGracePeriodSeconds": GRACE_S,
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
+    container = {
+        "name": "netexec",
+        "image": image.probe_image,
+        "imagePullPolicy": image.pull_policy,
+        "command": ["/agnhost"],
+        "args": ["netexec", f"--http-port={port}", "--udp-port=-1"],
+        "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+        # tcpSocket: netexec's /healthz waits for its UDP server, which is off here.
+        "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1},
+        "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
     }
-    if host_network:
-        spec["hostNetwork"] = True
-        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": spec}
+    return pod(name, labels, [container], host_network=host_network)
 
 
 def client_pod(name: str, labels: dict[str, str], image: ImageSettings) -> dict[str, Any]:
     """A pod that only runs probes (agnhost pause keeps it alive)."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "containers": [
-                {
-                    "name": "client",
-                    "image": image.probe_image,
-                    "imagePullPolicy": image.pull_policy,
-                    "command": ["/agnhost"],
-                    "args": ["pause"],
-                    "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
-                }
-            ],
-            "terminationGracePeriodSeconds": GRACE_S,
-            "automountServiceAccountToken": False,
-            "enableServiceLinks": False,
-        },
+    container = {
+        "name": "client",
+        "image": image.probe_image,
+        "imagePullPolicy": image.pull_policy,
+        "command": ["/agnhost"],
+        "args": ["pause"],
+        "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
     }
+    return pod(name, labels, [container])
 
 
 def service_for(

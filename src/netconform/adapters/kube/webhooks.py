@@ -25,7 +25,7 @@ from kubernetes.client.exceptions import ApiException
 from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import NotFound, api_message, call
-from netconform.adapters.kube.manifests import GRACE_S, ImageSettings
+from netconform.adapters.kube.manifests import ImageSettings, pod
 from netconform.adapters.tls import CertificateAuthority, KeyPair
 from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
 from netconform.core.apiserver_paths import ApiServerPath, Observation, Reach, unreachable_symptom
@@ -106,34 +106,19 @@ def tls_server_pod(
     readiness: dict[str, Any],
 ) -> dict[str, Any]:
     """An agnhost pod reading its certificate from the Secret ``name`` at /certs."""
-    spec: dict[str, Any] = {
-        "containers": [
-            {
-                "name": "server",
-                "image": image.probe_image,
-                "imagePullPolicy": image.pull_policy,
-                "command": ["/agnhost"],
-                "args": args,
-                "ports": [{"name": "https", "containerPort": port, "protocol": "TCP"}],
-                "readinessProbe": {**readiness, "periodSeconds": 1},
-                "volumeMounts": [{"name": "certs", "mountPath": "/certs", "readOnly": True}],
-                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
-            }
-        ],
-        "volumes": [{"name": "certs", "secret": {"secretName": name}}],
-        "terminationGracePeriodSeconds": GRACE_S,
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
+    container = {
+        "name": "server",
+        "image": image.probe_image,
+        "imagePullPolicy": image.pull_policy,
+        "command": ["/agnhost"],
+        "args": args,
+        "ports": [{"name": "https", "containerPort": port, "protocol": "TCP"}],
+        "readinessProbe": {**readiness, "periodSeconds": 1},
+        "volumeMounts": [{"name": "certs", "mountPath": "/certs", "readOnly": True}],
+        "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
     }
-    if host_network:
-        spec["hostNetwork"] = True
-        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": name}},
-        "spec": spec,
-    }
+    volumes = [{"name": "certs", "secret": {"secretName": name}}]
+    return pod(name, {"app": name}, [container], host_network=host_network, volumes=volumes)
 
 
 def https_service(name: str, port: int) -> dict[str, Any]:

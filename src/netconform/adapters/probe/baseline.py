@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from netconform.adapters.kube.cluster import KubeCluster, PodInfo
 from netconform.adapters.kube.errors import KubeError
 from netconform.adapters.kube.execution import ExecResult, kubectl_exec
-from netconform.adapters.kube.manifests import GRACE_S, ImageSettings
+from netconform.adapters.kube.manifests import ImageSettings, pod
 from netconform.adapters.probe import payload
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.model import Endpoint, ProbeJob, ProbeResult
@@ -100,29 +100,17 @@ def netexec_pod(
     ports = [{"name": "http", "containerPort": http_port, "protocol": "TCP"}]
     if udp_port > 0:
         ports.append({"name": "udp", "containerPort": udp_port, "protocol": "UDP"})
-    spec: dict[str, Any] = {
-        "containers": [
-            {
-                "name": CONTAINER,
-                "image": image.probe_image,
-                "imagePullPolicy": image.pull_policy,
-                "command": ["/agnhost"],
-                "args": ["netexec", f"--http-port={http_port}", f"--udp-port={udp_port}"],
-                "ports": ports,
-                "readinessProbe": {**readiness, "periodSeconds": 1},
-                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
-            }
-        ],
-        "terminationGracePeriodSeconds": GRACE_S,
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
+    container = {
+        "name": CONTAINER,
+        "image": image.probe_image,
+        "imagePullPolicy": image.pull_policy,
+        "command": ["/agnhost"],
+        "args": ["netexec", f"--http-port={http_port}", f"--udp-port={udp_port}"],
+        "ports": ports,
+        "readinessProbe": {**readiness, "periodSeconds": 1},
+        "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
     }
-    if host_network:
-        spec["hostNetwork"] = True
-        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
-    if node_name:
-        spec["nodeName"] = node_name
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": spec}
+    return pod(name, labels, [container], host_network=host_network, node_name=node_name)
 
 
 def service(

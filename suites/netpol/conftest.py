@@ -10,10 +10,11 @@ from fixtures.namespaces import NamespaceFactory
 from fixtures.options import HarnessOptions
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.kube.netpol_model import NetpolTopology, SctpSupport, sctp_supported
+from netconform.adapters.kube.netpol_model import DIAL_PORT, NetpolTopology, SctpSupport, sctp_supported
 from netconform.adapters.probe.exec_prober import ExecProber
+from netconform.adapters.probe.methods import NetexecDial
 from netconform.adapters.probe.netpol_run import BASELINE_PROBES
-from netconform.core.netpol.cases.model import TargetMode
+from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
 from netconform.core.profiles import Expect, Profile
 from netconform.core.truthtable import Probe, Protocol
 
@@ -32,9 +33,9 @@ def netpol_enforced(profile: Profile) -> Profile:
 
 @pytest.fixture(scope="session")
 def netpol_prober(kube: KubeCluster) -> ExecProber:
-    """Three source pods at a time: each runs one agnhost per target and probe, and a 2-core node thrashes
-    when six do (hundreds of processes at once)."""
-    return ExecProber(kube, parallel_sources=3)
+    """Every source at once: a probe is one busybox wget to the source's own netexec, which dials in-process
+    (agnhost connect would start a Go process per probe, ~10x the CPU)."""
+    return ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS))
 
 
 @pytest.fixture(scope="session")

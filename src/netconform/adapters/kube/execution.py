@@ -80,6 +80,11 @@ def _exec(  # noqa: PLR0917
             stdout = ws.read_stdout() or ""
             stderr = ws.read_stderr() or ""
             returncode = ws.returncode if not ws.is_open() else None
+        except ValueError as err:
+            # The client parses the status channel's cause as the exit code; when the runtime could not start
+            # the process at all ("OCI runtime exec failed: ... fork/exec: resource temporarily unavailable")
+            # the cause is that message instead. Worth another try, never a crash.
+            raise Transient(f"exec in pod {namespace}/{pod}: the runtime could not start it: {err}") from err
         finally:
             ws.close()
     return ExecResult(returncode, stdout, stderr, reproduce)

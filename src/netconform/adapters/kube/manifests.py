@@ -1,7 +1,8 @@
 """Manifests of the harness's pods and services, built from a few facts (image, pull policy, ports).
 
-Server pods follow upstream's e2e netpol model: one container per (port, protocol) named cont-<port>-<proto>,
-with a named container port serve-<port>-<proto>, so named-port policies resolve as the engine expects.
+Server pods follow upstream's e2e netpol model: named container ports serve-<port>-<proto>, so named-port
+policies resolve as the engine expects; server_pod has one container per (port, protocol) as upstream does,
+netexec_server_pod one netexec per port serving every protocol (the NetworkPolicy suite's pods).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def pod(
     host_network: bool = False,
     node_name: str | None = None,
     volumes: list[dict[str, Any]] | None = None,
+    share_process_namespace: bool = False,
 ) -> dict[str, Any]:
     """The Pod around the harness's containers: no service-account token and no Service env vars (probe pods
     need neither), deleted without grace, and on hostNetwork with the DNS policy that keeps cluster DNS."""
@@ -40,6 +42,8 @@ def pod(
     }
     if volumes:
         spec["volumes"] = volumes
+    if share_process_namespace:
+        spec["shareProcessNamespace"] = True
     if host_network:
         spec["hostNetwork"] = True
         spec["dnsPolicy"] = "ClusterFirstWithHostNet"
@@ -89,6 +93,50 @@ def server_pod(
 ) -> dict[str, Any]:
     containers = [_server_container(image, port, protocol) for port, protocol in ports]
     return pod(name, labels, containers, host_network=host_network, node_name=node_name)
+
+
+def netexec_server_pod(
+    name: str,
+    labels: dict[str, str],
+    image: ImageSettings,
+    ports: Sequence[int],
+    protocols: Sequence[Protocol],
+) -> dict[str, Any]:
+    """One agnhost netexec container per port serving every protocol on it (HTTP over TCP, UDP, SCTP), with
+    named container ports serve-<port>-<proto>. netexec also answers ``/dial``, so the same pods are the
+    probes' sources (see probe.methods.NetexecDial)."""
+    containers = [_netexec_container(image, port, protocols) for port in ports]
+    # A shared PID namespace makes the pause container PID 1, and it reaps orphans. The probes' `timeout`
+    # leaves its watcher process orphaned once the probe finishes; netexec as PID 1 would never reap it, and
+    # a full catalog run would pile up tens of thousands of zombies until fork fails.
+    return pod(name, labels, containers, share_process_namespace=True)
+
+
+def netexec_container_name(port: int) -> str:
+    return f"cont-{port}"
+
+
+def _netexec_container(image: ImageSettings, port: int, protocols: Sequence[Protocol]) -> dict[str, Any]:
+    args = ["netexec", f"--http-port={port}"]
+    args.append(f"--udp-port={port}" if Protocol.UDP in protocols else "--udp-port=-1")
+    if Protocol.SCTP in protocols:  # only where the kernel has SCTP: netexec exits if it cannot listen
+        args.append(f"--sctp-port={port}")
+    served = [Protocol.TCP, *(p for p in protocols if p is not Protocol.TCP)]
+    return {
+        "name": netexec_container_name(port),
+        "image": image.probe_image,
+        "imagePullPolicy": image.pull_policy,
+        "command": ["/agnhost"],
+        "args": args,
+        "ports": [
+            {"name": port_name(port, protocol), "containerPort": port, "protocol": protocol.value}
+            for protocol in served
+        ],
+        # tcpSocket: netexec's /healthz also waits for UDP; the suite's readiness pass proves every protocol.
+        "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1},
+        "securityContext": {"allowPrivilegeEscalation": False},
+        "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
+    }
 
 
 def http_pod(

@@ -37,7 +37,8 @@ SCTP_CHECK_POD = "sctp-check"
 SCTP_POD_READY = Bound("the SCTP capability check pod to become Ready", timeout_s=120, interval_s=1)
 TOPOLOGY_READY = Bound("the 9 netpol server pods to become Ready", timeout_s=240, interval_s=1)
 READINESS_ATTEMPTS = 10  # full green matrix before any policy (upstream waitForHTTPServers: 10 tries)
-SOURCE_CONTAINER = manifests.container_name(80, Protocol.TCP)  # probes run in the first server container
+DIAL_PORT = 80  # probes ask this container's netexec to dial (probe.methods.NetexecDial)
+SOURCE_CONTAINER = manifests.netexec_container_name(DIAL_PORT)
 
 NamespaceCreator = Callable[[str, dict[str, str]], str]  # (base name, extra labels) -> real name
 
@@ -97,12 +98,14 @@ class NetpolTopology:
         sctp: bool,
     ) -> NetpolTopology:
         protocols = (Protocol.TCP, Protocol.UDP) + ((Protocol.SCTP,) if sctp else ())
-        ports = [(port, protocol) for port in PORTS for protocol in protocols]
+        service_ports = [(port, protocol) for port in PORTS for protocol in protocols]
         names = {ns: create_namespace(ns, {NAMESPACE_LABEL: ns}) for ns in NAMESPACES}
         for key in POD_KEYS:
             ns, pod = key.split("/")
-            kube.create(names[ns], manifests.server_pod(pod, {POD_LABEL: pod}, images, ports))
-            kube.create(names[ns], manifests.service_for(f"s-{pod}", {POD_LABEL: pod}, ports))
+            kube.create(
+                names[ns], manifests.netexec_server_pod(pod, {POD_LABEL: pod}, images, PORTS, protocols)
+            )
+            kube.create(names[ns], manifests.service_for(f"s-{pod}", {POD_LABEL: pod}, service_ports))
         pod_ips: dict[str, IPAddress] = {}
         service_ips: dict[str, str] = {}
         for ns in NAMESPACES:

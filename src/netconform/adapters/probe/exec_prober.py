@@ -1,8 +1,9 @@
 """The real prober: one exec per source pod runs all of that pod's probes concurrently.
 
 Upstream's e2e suite runs one `kubectl exec` per cell (81 per table, 3 workers); on a 2-core machine the
-exec round trip dominates. Batching per source turns 81 execs into 9, each running agnhost connect for every
-target in parallel inside the pod, and reading back one line per probe.
+exec round trip dominates. Batching per source turns 72 execs into 9, each running the probe command for every
+target in parallel inside the pod and reading back one line per probe. What the probe command is (agnhost
+connect, netexec /dial) is the :class:`~netconform.adapters.probe.methods.ProbeMethod`'s business.
 """
 
 from __future__ import annotations
@@ -15,21 +16,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import KubeError
+from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, reproduce
 from netconform.adapters.probe.model import Endpoint, ProbeJob, ProbeResult
 from netconform.core.truthtable import Cell
 
-CONNECT_TIMEOUT_S = 1.0
 _MARK = "@@netconform"
 _RESULT_LINE = re.compile(rf"^{_MARK} (\d+) (\d+) ?(.*)$")
-_EXEC_SLACK_S = 20.0  # beyond the connect timeout: exec setup on a loaded API server
+EXEC_SLACK_S = 20.0  # beyond the probe timeout: exec setup on a loaded API server
 
 
 class ExecProber:
     def __init__(
-        self, cluster: KubeCluster, *, timeout_s: float = CONNECT_TIMEOUT_S, parallel_sources: int = 6
+        self,
+        cluster: KubeCluster,
+        *,
+        method: ProbeMethod | None = None,
+        parallel_sources: int = 6,
     ):
         self.cluster = cluster
-        self.timeout_s = timeout_s
+        self.method: ProbeMethod = method or AgnhostConnect()
         self.parallel_sources = parallel_sources
 
     def probe(self, jobs: Sequence[ProbeJob]) -> list[ProbeResult]:
@@ -48,14 +53,14 @@ class ExecProber:
         return [r for r in results if r is not None]
 
     def _probe_from(self, source: Endpoint, jobs: list[ProbeJob]) -> list[ProbeResult]:
-        script = batch_script(jobs, self.timeout_s)
+        script = batch_script([self.method.command(job) for job in jobs])
         try:
             outcome = self.cluster.exec(
                 source.namespace,
                 source.pod,
                 ["/bin/sh", "-c", script],
                 container=source.container,
-                timeout_s=self.timeout_s + _EXEC_SLACK_S,
+                timeout_s=self.method.timeout_s + EXEC_SLACK_S,
             )
         except KubeError as err:
             return [self._error(job, f"exec failed: {err}") for job in jobs]
@@ -69,21 +74,22 @@ class ExecProber:
                 results.append(self._error(job, detail))
                 continue
             returncode, text = parsed[index]
-            results.append(ProbeResult(job, classify(returncode, text), text, job.reproduce(self.timeout_s)))
+            state = self.method.classify(returncode, text)
+            detail = self.method.describe(returncode, text)
+            results.append(ProbeResult(job, state, detail, reproduce(job, self.method)))
         return results
 
     def _error(self, job: ProbeJob, detail: str) -> ProbeResult:
-        return ProbeResult(job, Cell.PROBE_ERROR, detail, job.reproduce(self.timeout_s))
+        return ProbeResult(job, Cell.PROBE_ERROR, detail, reproduce(job, self.method))
 
 
-def batch_script(jobs: Sequence[ProbeJob], timeout_s: float) -> str:
-    """A POSIX shell script that runs every probe in the background and prints one line per probe."""
+def batch_script(commands: Sequence[Sequence[str]]) -> str:
+    """A POSIX shell script that runs every command in the background and prints one line per command."""
     lines = ["d=$(mktemp -d)"]
-    for index, job in enumerate(jobs):
-        command = shlex.join(job.command(timeout_s))
-        lines.append(f'( {command} >"$d/{index}" 2>&1; echo $? >"$d/{index}.rc" ) &')
+    for index, command in enumerate(commands):
+        lines.append(f'( {shlex.join(command)} >"$d/{index}" 2>&1; echo $? >"$d/{index}.rc" ) &')
     lines.append("wait")
-    for index in range(len(jobs)):
+    for index in range(len(commands)):
         lines.append(
             f'echo "{_MARK} {index} $(cat "$d/{index}.rc") $(head -c 300 "$d/{index}" | tr "\\n" " ")"'
         )
@@ -98,14 +104,3 @@ def parse_batch_output(stdout: str) -> dict[int, tuple[int, str]]:
         if match:
             parsed[int(match.group(1))] = (int(match.group(2)), match.group(3).strip())
     return parsed
-
-
-def classify(returncode: int, text: str) -> Cell:
-    """agnhost connect: exit 0 connected; else TIMEOUT, REFUSED, DNS:, OTHER: on stderr."""
-    if returncode == 0:
-        return Cell.ALLOWED
-    if text.startswith("TIMEOUT") or "i/o timeout" in text:
-        return Cell.BLOCKED
-    if text.startswith("REFUSED") or "connection refused" in text:
-        return Cell.REFUSED
-    return Cell.PROBE_ERROR

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol as TypingProtocol
@@ -28,27 +27,12 @@ class ProbeJob:
     port: int
     protocol: Protocol
 
-    def command(self, timeout_s: float) -> list[str]:
-        return [
-            "/agnhost",
-            "connect",
-            f"{_host_port(self.address, self.port)}",
-            f"--timeout={timeout_s:g}s",
-            f"--protocol={self.protocol.value.lower()}",
-        ]
-
-    def reproduce(self, timeout_s: float) -> str:
-        where = f"-n {self.source.namespace} {self.source.pod}"
-        if self.source.container:
-            where += f" -c {self.source.container}"
-        return f"kubectl exec {where} -- {shlex.join(self.command(timeout_s))}"
-
 
 @dataclass(frozen=True)
 class ProbeResult:
     job: ProbeJob
     state: Cell
-    detail: str  # agnhost's word (TIMEOUT, REFUSED, OTHER: ...) or why the probe itself failed
+    detail: str  # what the probe said (agnhost's or netexec's words) or why the probe itself failed
     reproduce: str
     attempts: int = 1
 
@@ -63,7 +47,3 @@ class Prober(TypingProtocol):
     """Runs a batch of probes; one result per job, in the same order."""
 
     def probe(self, jobs: Sequence[ProbeJob]) -> list[ProbeResult]: ...
-
-
-def _host_port(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

@@ -1,0 +1,136 @@
+"""How one probe runs inside a source pod: the command, how to read its answer, and how long it may take.
+
+Two methods, both needing only the agnhost image (agnhost + its busybox base):
+
+- :class:`AgnhostConnect` runs ``/agnhost connect`` per probe (upstream's e2e netpol way). Each probe is a
+  fresh 60 MB Go process: on a 2-core node, ~15 ms of CPU each, which dominates a 288-probe table.
+- :class:`NetexecDial` asks the source pod's own ``agnhost netexec`` to dial the target (``/dial``) with one
+  busybox ``wget`` to localhost. The dial happens in the source pod's network namespace, so policy applies
+  exactly as to any other client, but no Go process starts per probe: ~10× cheaper. It needs the source
+  container to run netexec and the target to speak netexec's protocols (HTTP over TCP, "hostname" over UDP
+  and SCTP). netexec's own dial timeout is fixed at 5 s, so busybox ``timeout`` bounds each probe sooner:
+  a probe that has no answer by then is blocked (netexec finishes its dial unseen).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from typing import Protocol as TypingProtocol
+from urllib.parse import urlencode
+
+from netconform.adapters.probe.model import ProbeJob
+from netconform.core.truthtable import Cell, Protocol
+
+CONNECT_TIMEOUT_S = 1.0
+# netexec dials in-process within ~ms; the extra second covers busybox wget and the localhost round trip on a
+# loaded node. (netexec's own dial timeout is 5 s, hard-coded in dialHTTP, dialUDP and dialSCTP.)
+DIAL_TIMEOUT_S = 2
+TIMED_OUT = (124, 143)  # `timeout` killed the command: 124 from coreutils, 128+SIGTERM from busybox
+
+
+class ProbeMethod(TypingProtocol):
+    @property
+    def timeout_s(self) -> float:
+        """The longest one probe can take inside the pod (a blocked probe takes this long)."""
+        ...
+
+    def command(self, job: ProbeJob) -> list[str]: ...
+
+    def classify(self, returncode: int, output: str) -> Cell: ...
+
+    def describe(self, returncode: int, output: str) -> str:
+        """What the probe said, for the report (the raw output unless there is a clearer word)."""
+        ...
+
+
+def reproduce(job: ProbeJob, method: ProbeMethod) -> str:
+    """The kubectl line that runs this one probe by hand."""
+    where = f"-n {job.source.namespace} {job.source.pod}"
+    if job.source.container:
+        where += f" -c {job.source.container}"
+    return f"kubectl exec {where} -- {shlex.join(method.command(job))}"
+
+
+@dataclass(frozen=True)
+class AgnhostConnect:
+    timeout_s: float = CONNECT_TIMEOUT_S
+
+    def command(self, job: ProbeJob) -> list[str]:
+        return [
+            "/agnhost",
+            "connect",
+            _host_port(job.address, job.port),
+            f"--timeout={self.timeout_s:g}s",
+            f"--protocol={job.protocol.value.lower()}",
+        ]
+
+    def classify(self, returncode: int, output: str) -> Cell:
+        """agnhost connect: exit 0 connected; else TIMEOUT, REFUSED, DNS:, OTHER: on stderr."""
+        if returncode == 0:
+            return Cell.ALLOWED
+        if output.startswith("TIMEOUT") or "i/o timeout" in output:
+            return Cell.BLOCKED
+        if output.startswith("REFUSED") or "connection refused" in output:
+            return Cell.REFUSED
+        return Cell.PROBE_ERROR
+
+    def describe(self, returncode: int, output: str) -> str:
+        return output
+
+
+_DIAL_PROTOCOL = {Protocol.TCP: "http", Protocol.UDP: "udp", Protocol.SCTP: "sctp"}
+
+
+@dataclass(frozen=True)
+class NetexecDial:
+    """``/dial`` on the source container's netexec, listening on ``port`` (the pod's own HTTP port)."""
+
+    port: int = 80
+    timeout_s: float = DIAL_TIMEOUT_S
+
+    def command(self, job: ProbeJob) -> list[str]:
+        query = urlencode(
+            {
+                "host": job.address,
+                "port": job.port,
+                "protocol": _DIAL_PROTOCOL[job.protocol],
+                "request": "hostname",
+                "tries": 1,
+            }
+        )
+        # `timeout`, not wget -T: the Debian static busybox crashes on -T.
+        url = f"http://127.0.0.1:{self.port}/dial?{query}"
+        return ["timeout", f"{self.timeout_s:g}", "wget", "-q", "-O", "-", url]
+
+    def classify(self, returncode: int, output: str) -> Cell:
+        """netexec answers {"responses": [...]} or {"errors": [...]}; wget fails only when netexec itself does
+        (HTTP 400: the name did not resolve or a parameter was bad; or nothing listens on the dial port)."""
+        if returncode in TIMED_OUT:
+            return Cell.BLOCKED
+        if returncode != 0:
+            return Cell.PROBE_ERROR
+        try:
+            answer = json.loads(output)
+        except ValueError:
+            return Cell.PROBE_ERROR
+        if not isinstance(answer, dict):
+            return Cell.PROBE_ERROR
+        if answer.get("responses"):
+            return Cell.ALLOWED
+        error = " ".join(str(e) for e in answer.get("errors", []))
+        if "connection refused" in error:
+            return Cell.REFUSED
+        if "timeout" in error or "deadline exceeded" in error:
+            return Cell.BLOCKED
+        return Cell.PROBE_ERROR
+
+    def describe(self, returncode: int, output: str) -> str:
+        if returncode in TIMED_OUT:
+            return f"TIMEOUT: no answer within {self.timeout_s:g} s"
+        return output
+
+
+def _host_port(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

@@ -1,0 +1,49 @@
+"""One exec per probe, as upstream's e2e netpol suite does: what the batched prober is measured against.
+
+Not used by the suites; `make bench` runs it side by side with :class:`ExecProber` on the same table, and it
+is a fallback for images without a shell (it execs the probe command directly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.errors import KubeError
+from netconform.adapters.probe.exec_prober import EXEC_SLACK_S
+from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, reproduce
+from netconform.adapters.probe.model import ProbeJob, ProbeResult
+from netconform.core.truthtable import Cell
+
+UPSTREAM_WORKERS = 3  # test/e2e/network/netpol probes with 3 goroutines
+
+
+class PerPairExecProber:
+    def __init__(
+        self, cluster: KubeCluster, *, method: ProbeMethod | None = None, workers: int = UPSTREAM_WORKERS
+    ):
+        self.cluster = cluster
+        self.method: ProbeMethod = method or AgnhostConnect()
+        self.workers = workers
+
+    def probe(self, jobs: Sequence[ProbeJob]) -> list[ProbeResult]:
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(self._probe_one, jobs))
+
+    def _probe_one(self, job: ProbeJob) -> ProbeResult:
+        command = reproduce(job, self.method)
+        try:
+            outcome = self.cluster.exec(
+                job.source.namespace,
+                job.source.pod,
+                self.method.command(job),
+                container=job.source.container,
+                timeout_s=self.method.timeout_s + EXEC_SLACK_S,
+            )
+        except KubeError as err:
+            return ProbeResult(job, Cell.PROBE_ERROR, f"exec failed: {err}", command)
+        text = f"{outcome.stdout} {outcome.stderr}".strip()
+        returncode = -1 if outcome.returncode is None else outcome.returncode  # None: the exec itself broke
+        state = self.method.classify(returncode, text)
+        return ProbeResult(job, state, self.method.describe(returncode, text), command)

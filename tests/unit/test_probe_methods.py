@@ -1,0 +1,207 @@
+"""Probe methods and the batch: what each command looks like, how answers are read, and that one exec per
+source runs every probe and reads back one result per probe (the batch script runs in a real /bin/sh)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.execution import ExecResult
+from netconform.adapters.probe.exec_prober import ExecProber, batch_script, parse_batch_output
+from netconform.adapters.probe.methods import AgnhostConnect, NetexecDial, reproduce
+from netconform.adapters.probe.model import Endpoint, ProbeJob
+from netconform.core.truthtable import Cell, Protocol
+
+SOURCE = Endpoint("x/a", "nc-run-x", "a", "cont-80")
+
+# Answers of agnhost netexec 2.63's /dial, copied from the test bed.
+ANSWERED = '{"responses":["b"]}'
+TCP_REFUSED = (
+    '{"errors":["Get \\"http://10.244.0.15:82/hostname\\": '
+    'dial tcp 10.244.0.15:82: connect: connection refused"]}'
+)
+UDP_REFUSED = (
+    '{"errors":["reading from udp connection failed. err:\'read udp 10.244.0.15:47439-\\u003e10.244.0.15:82: '
+    "read: connection refused'\"]}"
+)
+TCP_TIMEOUT = (
+    '{"errors":["Get \\"http://172.30.1.99:81/hostname\\": context deadline exceeded '
+    '(Client.Timeout exceeded while awaiting headers)"]}'
+)
+UDP_TIMEOUT = (
+    '{"errors":["reading from udp connection failed. err:\'read udp 10.244.0.15:52844-\\u003e172.30.1.99:81: '
+    "i/o timeout'\"]}"
+)
+
+
+def job(address: str = "10.244.0.7", port: int = 81, protocol: Protocol = Protocol.UDP) -> ProbeJob:
+    return ProbeJob(SOURCE, "y/b", address, port, protocol)
+
+
+@pytest.mark.parametrize(
+    ("returncode", "output", "cell"),
+    [
+        (0, ANSWERED, Cell.ALLOWED),
+        (0, TCP_REFUSED, Cell.REFUSED),
+        (0, UDP_REFUSED, Cell.REFUSED),
+        (0, TCP_TIMEOUT, Cell.BLOCKED),
+        (0, UDP_TIMEOUT, Cell.BLOCKED),
+        (143, "Terminated", Cell.BLOCKED),  # busybox timeout
+        (124, "", Cell.BLOCKED),  # coreutils timeout
+        (1, "wget: server returned error: HTTP/1.1 400 Bad Request", Cell.PROBE_ERROR),
+        (1, "wget: can't connect to remote host (127.0.0.1): Connection refused", Cell.PROBE_ERROR),
+        (0, '{"errors":["dial tcp: lookup s-b.y: no such host"]}', Cell.PROBE_ERROR),
+        (0, "not json", Cell.PROBE_ERROR),
+        (0, '["a list"]', Cell.PROBE_ERROR),
+        (0, "{}", Cell.PROBE_ERROR),
+    ],
+)
+def test_netexec_dial_answers_are_read_as_cells(returncode: int, output: str, cell: Cell) -> None:
+    assert NetexecDial().classify(returncode, output) is cell
+
+
+def test_a_killed_dial_is_described_as_a_timeout_not_as_terminated() -> None:
+    assert NetexecDial(timeout_s=2).describe(143, "Terminated") == "TIMEOUT: no answer within 2 s"
+    assert NetexecDial().describe(0, TCP_REFUSED) == TCP_REFUSED
+
+
+@pytest.mark.parametrize(
+    ("protocol", "dialed"), [(Protocol.TCP, "http"), (Protocol.UDP, "udp"), (Protocol.SCTP, "sctp")]
+)
+def test_netexec_dial_asks_the_source_pods_own_netexec(protocol: Protocol, dialed: str) -> None:
+    command = NetexecDial(port=80, timeout_s=2).command(job(port=81, protocol=protocol))
+    assert command == [
+        "timeout",
+        "2",
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        f"http://127.0.0.1:80/dial?host=10.244.0.7&port=81&protocol={dialed}&request=hostname&tries=1",
+    ]
+
+
+def test_dns_names_and_ipv6_addresses_are_url_encoded() -> None:
+    name = "s-b.nc-y.svc.cluster.local."
+    assert f"host={name}&" in NetexecDial().command(job(name))[-1]
+    assert "host=fd00%3A%3A7&" in NetexecDial().command(job("fd00::7"))[-1]
+
+
+def test_the_reproduce_line_is_the_command_run_in_the_source_container() -> None:
+    line = reproduce(job(), NetexecDial())
+    assert line.startswith(
+        "kubectl exec -n nc-run-x a -c cont-80 -- timeout 2 wget -q -O - 'http://127.0.0.1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("returncode", "output", "cell"),
+    [
+        (0, "", Cell.ALLOWED),
+        (1, "TIMEOUT", Cell.BLOCKED),
+        (1, "REFUSED", Cell.REFUSED),
+        (1, "DNS: lookup failed", Cell.PROBE_ERROR),
+        (1, "OTHER: protocol not supported", Cell.PROBE_ERROR),
+    ],
+)
+def test_agnhost_connect_answers_are_read_as_cells(returncode: int, output: str, cell: Cell) -> None:
+    assert AgnhostConnect().classify(returncode, output) is cell
+
+
+def test_agnhost_connect_brackets_ipv6_and_names_the_protocol() -> None:
+    assert AgnhostConnect(timeout_s=1).command(job("fd00::7", 80, Protocol.TCP)) == [
+        "/agnhost",
+        "connect",
+        "[fd00::7]:80",
+        "--timeout=1s",
+        "--protocol=tcp",
+    ]
+
+
+def run_in_sh(script: str) -> str:
+    return subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_batch_script_reads_back_every_commands_exit_code_and_output() -> None:
+    commands = [
+        ["sh", "-c", "echo connected"],
+        ["sh", "-c", "echo 'REFUSED: it said \"no\"' >&2; exit 1"],
+        ["sh", "-c", "sleep 0.2; printf 'two\\nlines'; exit 7"],
+        ["true"],
+    ]
+    parsed = parse_batch_output(run_in_sh(batch_script(commands)))
+    assert parsed == {0: (0, "connected"), 1: (1, 'REFUSED: it said "no"'), 2: (7, "two lines"), 3: (0, "")}
+
+
+def test_the_batch_runs_its_commands_concurrently(tmp_path: Path) -> None:
+    # The first command waits for what the last one does: run one after the other, they would never finish.
+    flag = tmp_path / "flag"
+    waiter = ["sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.05; done; echo saw it"]
+    script = batch_script([waiter, ["touch", str(flag)]])
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert parse_batch_output(done.stdout) == {0: (0, "saw it"), 1: (0, "")}
+
+
+class LocalShell:
+    """A KubeCluster stand-in whose exec runs the command on this machine and counts the execs."""
+
+    def __init__(self) -> None:
+        self.execs: list[tuple[str, str | None]] = []
+
+    def exec(
+        self, namespace: str, pod: str, command: Sequence[str], *, container: str | None, timeout_s: float
+    ) -> ExecResult:
+        self.execs.append((pod, container))
+        done = subprocess.run(list(command), check=False, capture_output=True, text=True, timeout=timeout_s)
+        return ExecResult(done.returncode, done.stdout, done.stderr, "local")
+
+
+class EchoMethod:
+    """Connected when the port is even, refused when odd: enough to see results land on the right jobs."""
+
+    timeout_s = 1.0
+
+    def command(self, job: ProbeJob) -> list[str]:
+        return ["sh", "-c", f"echo {job.target_key}; exit {job.port % 2}"]
+
+    def classify(self, returncode: int, output: str) -> Cell:
+        return Cell.ALLOWED if returncode == 0 else Cell.REFUSED
+
+    def describe(self, returncode: int, output: str) -> str:
+        return output
+
+
+def test_one_exec_per_source_and_results_in_the_order_of_the_jobs() -> None:
+    shell = LocalShell()
+    other = Endpoint("y/b", "nc-run-y", "b", "cont-80")
+    jobs = [
+        ProbeJob(SOURCE, "y/b", "10.0.0.2", 80, Protocol.TCP),
+        ProbeJob(other, "x/a", "10.0.0.1", 81, Protocol.TCP),
+        ProbeJob(SOURCE, "z/c", "10.0.0.3", 81, Protocol.UDP),
+        ProbeJob(other, "z/c", "10.0.0.3", 80, Protocol.UDP),
+    ]
+    prober = ExecProber(cast(KubeCluster, shell), method=EchoMethod())
+    results = prober.probe(jobs)
+    assert sorted(shell.execs) == [("a", "cont-80"), ("b", "cont-80")]
+    assert [(r.job, r.state, r.detail) for r in results] == [
+        (jobs[0], Cell.ALLOWED, "y/b"),
+        (jobs[1], Cell.REFUSED, "x/a"),
+        (jobs[2], Cell.REFUSED, "z/c"),
+        (jobs[3], Cell.ALLOWED, "z/c"),
+    ]
+    assert results[1].reproduce == "kubectl exec -n nc-run-y b -c cont-80 -- sh -c 'echo x/a; exit 1'"
+
+
+def test_a_batch_that_returns_nothing_is_a_probe_error_for_each_of_its_jobs() -> None:
+    class Broken(LocalShell):
+        def exec(self, *args: Any, **kwargs: Any) -> ExecResult:
+            return ExecResult(None, "", "error: unable to upgrade connection", "local")
+
+    results = ExecProber(cast(KubeCluster, Broken()), method=EchoMethod()).probe([job(), job(port=80)])
+    assert [r.state for r in results] == [Cell.PROBE_ERROR, Cell.PROBE_ERROR]
+    assert "unable to upgrade connection" in results[0].detail

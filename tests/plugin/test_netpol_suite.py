@@ -143,11 +143,61 @@ def test_one_wrong_cell_fails_with_a_readable_verdict(
             "*FAIL: 1 wrong cell(s) of 288 probed*",
             "*80/TCP: 80 correct, 1 wrong*",
             "*y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED*",
-            "*reproduce: kubectl exec -n nc-sim-y a -c cont-80-tcp -- "
-            "/agnhost connect 10.244.0.11:80 --timeout=1s --protocol=tcp",
+            "*reproduce: kubectl exec -n nc-sim-y a -c cont-80 -- timeout 2 wget -q -O - "
+            "'http://127.0.0.1:80/dial?host=10.244.0.11&port=80&protocol=http&request=hostname&tries=1'",
             "*usually means: the CNI let through a connection no policy allows*",
             "*ingress to x/b: BLOCKED (isolated by x/deny-ingress)*",
         ]
     )
     # The verdict names the cell and its attempts, and nothing else is wrong.
     assert "probes: 288, retried: 1, most attempts for one cell: 5" in result.stdout.str()
+
+
+DEVIATIONS = """
+cni: simulated
+deviations:
+  - id: lets-y-a-through
+    cases: [deny-all-ingress]
+    cells: ["y/a -> x/b 80/TCP"]
+    observed: [allowed]
+    reason: the simulated CNI lets y/a reach x/b
+    link: https://example.org/simulated/1
+  - id: no-sctp
+    protocols: [SCTP]
+    reason: no SCTP in the simulated kernel
+    link: https://example.org/simulated/2
+"""
+
+
+def test_declared_deviations_are_reported_as_known_never_passed(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETPOL_SIM_FLIP", "y/a->x/b 80/TCP")
+    deviations = suite.path / "deviations.yaml"
+    deviations.write_text(DEVIATIONS)
+    result = suite.runpytest_subprocess(
+        "-p", "no:randomly", "-rx", f"--netpol-deviations={deviations}",
+        "-k", "deny-all-ingress[pod-ip] or sctp-deny-all-ingress[pod-ip] or pod-label-change-peer[pod-ip]",
+    )  # fmt: skip
+    # The flipped cell and the SCTP-only case are known deviations (xfail, with reason, link and evidence);
+    # the case the deviations do not touch still passes.
+    result.assert_outcomes(passed=1, xfailed=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*deny-all-ingress[[]pod-ip[]]*y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED*"
+            "lets-y-a-through: the simulated CNI lets y/a reach x/b (https://example.org/simulated/1)*",
+            "*sctp-deny-all-ingress[[]pod-ip[]]*no-sctp: no SCTP in the simulated kernel*"
+            "evidence: simulated*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*netpol*1*0*0*0*2*"])  # the summary counts them as known, not passed
+
+
+def test_a_deviations_file_that_does_not_parse_stops_the_run_with_one_line(suite: pytest.Pytester) -> None:
+    broken = suite.path / "deviations.yaml"
+    broken.write_text("deviations:\n  - id: x\n    reason: r\n")
+    result = suite.runpytest_subprocess(f"--netpol-deviations={broken}", "-k", "deny-all-ingress")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --netpol-deviations: *deviations.yaml: deviation 1: 'link' is required*"]
+    )

@@ -88,8 +88,8 @@ def _outcomes() -> list[CaseOutcome]:
 def test_tally_counts_per_area_in_first_seen_order() -> None:
     table = tally(_outcomes())
     assert list(table) == ["netpol", "density", "apiserver"]
-    assert table["netpol"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 1}
-    assert table["density"] == {"passed": 1, "failed": 0, "error": 1, "skipped": 0}
+    assert table["netpol"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 1, "known": 0}
+    assert table["density"] == {"passed": 1, "failed": 0, "error": 1, "skipped": 0, "known": 0}
 
 
 def test_worst_findings_put_product_failures_first() -> None:
@@ -101,9 +101,9 @@ def test_worst_findings_put_product_failures_first() -> None:
 def test_render_summary() -> None:
     text = render_summary(_outcomes(), limit=2)
     lines = text.splitlines()
-    assert lines[0].split() == ["area", "passed", "failed", "error", "skipped"]
-    assert lines[1].split() == ["netpol", "1", "1", "0", "1"]
-    assert lines[4].split() == ["total", "2", "2", "1", "1"]
+    assert lines[0].split() == ["area", "passed", "failed", "error", "skipped", "known"]
+    assert lines[1].split() == ["netpol", "1", "1", "0", "1", "0"]
+    assert lines[4].split() == ["total", "2", "2", "1", "1", "0"]
     assert "FAILED [netpol] suites/netpol/t.py::test_b" in text
     assert "Product failures: expected BLOCKED" in text
     assert "Environment: timeouts: WaitTimeout: timed out after" in text

@@ -24,6 +24,7 @@ class Outcome(enum.Enum):
     FAILED = "failed"
     ERROR = "error"  # setup or teardown failed: the test could not run to its verdict
     SKIPPED = "skipped"
+    KNOWN = "known"  # a declared known deviation (xfail): not a pass, not a new failure
 
     @property
     def bad(self) -> bool:
@@ -134,7 +135,7 @@ class CaseOutcome:
         return categorize(self.status, self.message) if self.outcome.bad else None
 
 
-_COLUMNS = ("passed", "failed", "error", "skipped")
+_COLUMNS = ("passed", "failed", "error", "skipped", "known")
 
 
 def tally(outcomes: Iterable[CaseOutcome]) -> dict[str, dict[str, int]]:

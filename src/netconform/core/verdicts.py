@@ -17,6 +17,7 @@ class Outcome(enum.Enum):
     FAILED = "failed"
     ERROR = "error"  # the test could not run to its verdict (setup failed, cluster unreachable)
     SKIPPED = "skipped"
+    KNOWN = "known"  # a declared known deviation (pytest xfail)
 
     @property
     def bad(self) -> bool:
@@ -95,7 +96,7 @@ def _classify(was: Verdict | None, now: Verdict | None) -> ChangeKind | None:
         return ChangeKind.NEW_FAILURE if not was.outcome.bad else ChangeKind.STILL_FAILING_DIFFERENTLY
     if was.outcome.bad:
         return ChangeKind.FIXED if now.outcome is Outcome.PASSED else ChangeKind.NEWLY_SKIPPED
-    if now.outcome is Outcome.SKIPPED:
+    if now.outcome in (Outcome.SKIPPED, Outcome.KNOWN):
         return ChangeKind.NEWLY_SKIPPED
     return ChangeKind.UNSKIPPED
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from netconform.adapters import deviations_file
 from netconform.adapters.kube.client import api_client
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.errors import CannotCheck, InputError
@@ -20,6 +21,8 @@ from netconform.testbed import addons, components, host, images, kwok_nodes, net
 from netconform.testbed import addresses as a
 from netconform.testbed.binaries import REPO_ROOT, Binaries, build, locate
 from netconform.testbed.paths import Layout
+
+TESTBED_DEVIATIONS = "testbed-kube-router"  # src/netconform/data/deviations/<name>.yaml
 
 Say = Callable[[str], None]
 
@@ -252,6 +255,8 @@ def _write_env(layout: Layout) -> None:
         f"export NETCONFORM_PROBE_IMAGE={images.PROBE_IMAGE}\n"
         "export NETCONFORM_IMAGE_PULL_POLICY=Never\n"
         "export NETCONFORM_TESTBED=1\n"
+        # kube-router's known differences from the API on this bed (SCTP, ...): reported as such, not failed.
+        f"export NETCONFORM_NETPOL_DEVIATIONS={deviations_file.bundled(TESTBED_DEVIATIONS)}\n"
     )
 
 

@@ -23,6 +23,7 @@ from netconform.core.netpol.cases.model import (
     with_dns_egress,
 )
 from netconform.core.netpol.cases.verdict import StepVerdict, judge
+from netconform.core.netpol.deviations import NO_DEVIATIONS, Deviations
 from netconform.core.truthtable import Probe, Protocol
 
 BASELINE_PROBES = (Probe(80, Protocol.TCP), Probe(80, Protocol.UDP))
@@ -44,6 +45,7 @@ def run_case(
     mode: TargetMode,
     *,
     on_step: Callable[[StepRun], None] | None = None,
+    deviations: Deviations = NO_DEVIATIONS,
 ) -> list[StepRun]:
     """Every step of the case, judged; stops at the first failing step (later states build on it)."""
     dns = mode is TargetMode.SERVICE_DNS
@@ -77,6 +79,7 @@ def run_case(
             reproduce={k: r.reproduce for k, r in cells.items()},
             attempts={k: r.attempts for k, r in cells.items()},
             dns_egress=dns,
+            deviations=deviations,
         )
         run = StepRun(verdict, tuple(results))
         runs.append(run)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netconform.core.netpol.cases.model import Case, StepState, World, engine_inputs
+from netconform.core.netpol.deviations import NO_DEVIATIONS, Deviation, Deviations
 from netconform.core.netpol.explain import explain
 from netconform.core.truthtable import CellDiff, Probe, TruthTable, diff, side_by_side
 
@@ -34,12 +35,24 @@ class StepVerdict:
     mode: str
     expected: TruthTable
     observed: TruthTable
-    differences: tuple[CellDiff, ...]
+    differences: tuple[CellDiff, ...]  # every wrong cell, known deviations included
     text: str
+    known: tuple[tuple[CellDiff, Deviation], ...] = ()  # wrong cells a declared deviation covers
+
+    @property
+    def unexplained(self) -> tuple[CellDiff, ...]:
+        covered = {cell for cell, _ in self.known}
+        return tuple(cell for cell in self.differences if cell not in covered)
 
     @property
     def passed(self) -> bool:
-        return not self.differences
+        """No wrong cell outside the declared deviations (a step with known deviations is not a clean pass:
+        see ``deviated``)."""
+        return not self.unexplained
+
+    @property
+    def deviated(self) -> bool:
+        return bool(self.known)
 
 
 def judge(  # noqa: PLR0917 (the step's identity and its two tables read best positionally)
@@ -54,13 +67,26 @@ def judge(  # noqa: PLR0917 (the step's identity and its two tables read best po
     reproduce: Mapping[CellKey, str],
     attempts: Mapping[CellKey, int],
     dns_egress: bool = False,
+    deviations: Deviations = NO_DEVIATIONS,
 ) -> StepVerdict:
     differences = tuple(diff(expected, observed))
+    known = tuple(
+        (cell, deviation)
+        for cell in differences
+        if (deviation := deviations.explain(case.id, mode, cell)) is not None
+    )
+    unexplained = [cell for cell in differences if cell not in {c for c, _ in known}]
     step_name = case.steps[step].name
+    if unexplained:
+        outcome = f"FAIL: {len(unexplained)} wrong cell(s)"
+    elif known:
+        outcome = f"KNOWN DEVIATION: {len(known)} cell(s) differ as declared"
+    else:
+        outcome = "PASS: 0 wrong cells"
     head = (
         f"case {case.id} [{mode}] step {step + 1}/{len(case.steps)} ({step_name}): {case.title}\n"
-        f"{'PASS' if not differences else 'FAIL'}: "
-        f"{len(differences)} wrong cell(s) of {_probed(expected)} probed"
+        f"{outcome} of {_probed(expected)} probed"
+        + (f" (and {len(known)} known deviation(s))" if unexplained and known else "")
     )
     retried = sum(1 for n in attempts.values() if n > 1)
     lines = [head, side_by_side(expected, observed), LOOPBACK_NOTE]
@@ -68,13 +94,34 @@ def judge(  # noqa: PLR0917 (the step's identity and its two tables read best po
         f"probes: {len(attempts)}, retried: {retried}, most attempts for one cell: "
         f"{max(attempts.values(), default=0)}"
     )
-    if differences:
-        lines.append(_wrong_cells(differences, state, world, reproduce, dns_egress=dns_egress))
-    return StepVerdict(case, step, mode, expected, observed, differences, "\n\n".join(lines))
+    if unexplained:
+        lines.append(_wrong_cells(tuple(unexplained), state, world, reproduce, dns_egress=dns_egress))
+    if known:
+        lines.append(_known_cells(known, reproduce, deviations.cni))
+    stale = [d for d in deviations.declared_for(case.id, mode) if d not in {dev for _, dev in known}]
+    if stale:
+        lines.append(
+            "declared for this case but not seen in this step (fixed, or another step): "
+            + ", ".join(d.id for d in stale)
+        )
+    return StepVerdict(case, step, mode, expected, observed, differences, "\n\n".join(lines), known)
 
 
 def _probed(table: TruthTable) -> int:
     return len(table.probes) * (len(table.sources) * len(table.destinations) - len(table.sources))
+
+
+def _known_cells(
+    known: tuple[tuple[CellDiff, Deviation], ...], reproduce: Mapping[CellKey, str], cni: str
+) -> str:
+    lines = [f"known deviations of {cni or 'this CNI'} (declared; reported, not passed):"]
+    for cell, deviation in known:
+        lines.append(f"- {cell.describe()}")
+        lines.append(
+            f"  reproduce: {reproduce.get((cell.source, cell.destination, cell.probe), '(not probed)')}"
+        )
+        lines.append(f"  known deviation {deviation.describe()}")
+    return "\n".join(lines)
 
 
 def _wrong_cells(

@@ -76,8 +76,6 @@ def test_a_killed_dial_is_described_as_a_timeout_not_as_terminated() -> None:
 def test_netexec_dial_asks_the_source_pods_own_netexec(protocol: Protocol, dialed: str) -> None:
     command = NetexecDial(port=80, timeout_s=2).command(job(port=81, protocol=protocol))
     assert command == [
-        "timeout",
-        "2",
         "wget",
         "-q",
         "-O",
@@ -92,7 +90,7 @@ def test_dns_names_and_ipv6_addresses_are_url_encoded() -> None:
     assert "host=fd00%3A%3A7&" in NetexecDial().command(job("fd00::7"))[-1]
 
 
-def test_the_reproduce_line_is_the_command_run_in_the_source_container() -> None:
+def test_the_reproduce_line_runs_the_probe_alone_under_its_deadline() -> None:
     line = reproduce(job(), NetexecDial())
     assert line.startswith(
         "kubectl exec -n nc-run-x a -c cont-80 -- timeout 2 wget -q -O - 'http://127.0.0.1"
@@ -127,15 +125,25 @@ def run_in_sh(script: str) -> str:
     return subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=True).stdout
 
 
-def test_the_batch_script_reads_back_every_commands_exit_code_and_output() -> None:
+def test_the_batch_script_reads_back_every_commands_exit_code_and_first_line() -> None:
     commands = [
         ["sh", "-c", "echo connected"],
-        ["sh", "-c", "echo 'REFUSED: it said \"no\"' >&2; exit 1"],
+        ["printf", "%s\\n", 'REFUSED: it said "no" a\\b'],  # quotes and a backslash come back as they were
         ["sh", "-c", "sleep 0.2; printf 'two\\nlines'; exit 7"],
         ["true"],
     ]
     parsed = parse_batch_output(run_in_sh(batch_script(commands)))
-    assert parsed == {0: (0, "connected"), 1: (1, 'REFUSED: it said "no"'), 2: (7, "two lines"), 3: (0, "")}
+    assert parsed == {0: (0, "connected"), 1: (0, 'REFUSED: it said "no" a\\b'), 2: (7, "two"), 3: (0, "")}
+
+
+def test_the_deadline_kills_what_still_runs_and_the_batch_does_not_wait_for_its_watchdog() -> None:
+    # The sleeper is killed at the 1 s deadline (143); with a 30 s deadline and quick commands the script
+    # ends as soon as they do, not when the watchdog would fire (the subprocess bound would trip).
+    killed = parse_batch_output(run_in_sh(batch_script([["sleep", "30"], ["echo", "quick"]], deadline_s=1)))
+    assert killed == {0: (143, ""), 1: (0, "quick")}
+    script = batch_script([["echo", "quick"]], deadline_s=30)
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=15, check=True)
+    assert parse_batch_output(done.stdout) == {0: (0, "quick")}
 
 
 def test_the_batch_runs_its_commands_concurrently(tmp_path: Path) -> None:
@@ -165,6 +173,7 @@ class EchoMethod:
     """Connected when the port is even, refused when odd: enough to see results land on the right jobs."""
 
     timeout_s = 1.0
+    needs_deadline = False
 
     def command(self, job: ProbeJob) -> list[str]:
         return ["sh", "-c", f"echo {job.target_key}; exit {job.port % 2}"]

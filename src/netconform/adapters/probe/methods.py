@@ -8,8 +8,9 @@ Two methods, both needing only the agnhost image (agnhost + its busybox base):
   busybox ``wget`` to localhost. The dial happens in the source pod's network namespace, so policy applies
   exactly as to any other client, but no Go process starts per probe: ~10× cheaper. It needs the source
   container to run netexec and the target to speak netexec's protocols (HTTP over TCP, "hostname" over UDP
-  and SCTP). netexec's own dial timeout is fixed at 5 s, so busybox ``timeout`` bounds each probe sooner:
-  a probe that has no answer by then is blocked (netexec finishes its dial unseen).
+  and SCTP). netexec's own dial timeout is fixed at 5 s, so the batch kills a probe that has no answer
+  sooner (``needs_deadline``): it is blocked (netexec finishes its dial unseen). Alone, the same probe runs
+  under ``timeout`` (see :func:`standalone`).
 """
 
 from __future__ import annotations
@@ -27,13 +28,18 @@ CONNECT_TIMEOUT_S = 1.0
 # netexec dials in-process within ~ms; the extra second covers busybox wget and the localhost round trip on a
 # loaded node. (netexec's own dial timeout is 5 s, hard-coded in dialHTTP, dialUDP and dialSCTP.)
 DIAL_TIMEOUT_S = 2
-TIMED_OUT = (124, 143)  # `timeout` killed the command: 124 from coreutils, 128+SIGTERM from busybox
+TIMED_OUT = (124, 143)  # killed at the deadline: 124 from coreutils `timeout`, 128+SIGTERM otherwise
 
 
 class ProbeMethod(TypingProtocol):
     @property
     def timeout_s(self) -> float:
         """The longest one probe can take inside the pod (a blocked probe takes this long)."""
+        ...
+
+    @property
+    def needs_deadline(self) -> bool:
+        """True when the command does not bound itself: whoever runs it must kill it at ``timeout_s``."""
         ...
 
     def command(self, job: ProbeJob) -> list[str]: ...
@@ -45,17 +51,24 @@ class ProbeMethod(TypingProtocol):
         ...
 
 
+def standalone(job: ProbeJob, method: ProbeMethod) -> list[str]:
+    """The command that runs one probe on its own, bounded (reproduce lines, one exec per probe)."""
+    command = method.command(job)
+    return ["timeout", f"{method.timeout_s:g}", *command] if method.needs_deadline else command
+
+
 def reproduce(job: ProbeJob, method: ProbeMethod) -> str:
     """The kubectl line that runs this one probe by hand."""
     where = f"-n {job.source.namespace} {job.source.pod}"
     if job.source.container:
         where += f" -c {job.source.container}"
-    return f"kubectl exec {where} -- {shlex.join(method.command(job))}"
+    return f"kubectl exec {where} -- {shlex.join(standalone(job, method))}"
 
 
 @dataclass(frozen=True)
 class AgnhostConnect:
     timeout_s: float = CONNECT_TIMEOUT_S
+    needs_deadline = False  # --timeout bounds the dial
 
     def command(self, job: ProbeJob) -> list[str]:
         return [
@@ -89,6 +102,7 @@ class NetexecDial:
 
     port: int = 80
     timeout_s: float = DIAL_TIMEOUT_S
+    needs_deadline = True
 
     def command(self, job: ProbeJob) -> list[str]:
         query = urlencode(
@@ -100,9 +114,8 @@ class NetexecDial:
                 "tries": 1,
             }
         )
-        # `timeout`, not wget -T: the Debian static busybox crashes on -T.
-        url = f"http://127.0.0.1:{self.port}/dial?{query}"
-        return ["timeout", f"{self.timeout_s:g}", "wget", "-q", "-O", "-", url]
+        # No wget -T: the Debian static busybox crashes on it; the deadline is the batch's (or `timeout`'s).
+        return ["wget", "-q", "-O", "-", f"http://127.0.0.1:{self.port}/dial?{query}"]
 
     def classify(self, returncode: int, output: str) -> Cell:
         """netexec answers {"responses": [...]} or {"errors": [...]}; wget fails only when netexec itself does

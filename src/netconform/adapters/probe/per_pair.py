@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import KubeError
 from netconform.adapters.probe.exec_prober import EXEC_SLACK_S
-from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, reproduce
+from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, reproduce, standalone
 from netconform.adapters.probe.model import ProbeJob, ProbeResult
 from netconform.core.truthtable import Cell
 
@@ -37,7 +37,7 @@ class PerPairExecProber:
             outcome = self.cluster.exec(
                 job.source.namespace,
                 job.source.pod,
-                self.method.command(job),
+                standalone(job, self.method),
                 container=job.source.container,
                 timeout_s=self.method.timeout_s + EXEC_SLACK_S,
             )

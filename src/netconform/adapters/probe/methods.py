@@ -25,8 +25,9 @@ from netconform.adapters.probe.model import ProbeJob
 from netconform.core.truthtable import Cell, Protocol
 
 CONNECT_TIMEOUT_S = 1.0
-# netexec dials in-process within ~ms; the extra second covers busybox wget and the localhost round trip on a
-# loaded node. (netexec's own dial timeout is 5 s, hard-coded in dialHTTP, dialUDP and dialSCTP.)
+# netexec dials in-process within milliseconds; the deadline also covers starting busybox wget and the
+# localhost round trip. One second (upstream's connect timeout) proved too short under three pytest workers on
+# the 2-core bed: whole sources missed it on every attempt. (netexec's own dial timeout, 5 s, is hard-coded.)
 DIAL_TIMEOUT_S = 2
 TIMED_OUT = (124, 143)  # killed at the deadline: 124 from coreutils `timeout`, 128+SIGTERM otherwise
 

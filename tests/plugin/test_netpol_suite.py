@@ -150,7 +150,7 @@ def test_one_wrong_cell_fails_with_a_readable_verdict(
         ]
     )
     # The verdict names the cell and its attempts, and nothing else is wrong.
-    assert "probes: 288, retried: 1, most attempts for one cell: 5" in result.stdout.str()
+    assert "probes: 288, retried: 1, most attempts for one cell: 8" in result.stdout.str()
 
 
 DEVIATIONS = """

@@ -15,7 +15,7 @@ from typing import Any
 from netconform.adapters.kube import manifests
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.probe.model import Endpoint, ProbeJob, Prober
-from netconform.adapters.probe.retry import probe_until_expected
+from netconform.adapters.probe.retry import RETRY_PAUSE_S, probe_until_expected
 from netconform.adapters.waits import Bound
 from netconform.core.netpol.cases.model import (
     NAMESPACE_LABEL,
@@ -200,12 +200,22 @@ class NetpolTopology:
 
     # --- the baseline --------------------------------------------------------------------------------------
     def check_baseline(
-        self, prober: Prober, probes: Sequence[Probe], modes: Sequence[TargetMode], attempts: int
+        self,
+        prober: Prober,
+        probes: Sequence[Probe],
+        modes: Sequence[TargetMode],
+        attempts: int,
+        pause_s: float = RETRY_PAUSE_S,
     ) -> None:
         """Probe the policy-free matrix until every cell is allowed; TopologyNotReady if it never is."""
         jobs = [job for mode in modes for job in self.jobs(probes, mode)]
         results = probe_until_expected(
-            prober, jobs, dict.fromkeys(jobs, Cell.ALLOWED), max_attempts=attempts, confirm=False
+            prober,
+            jobs,
+            dict.fromkeys(jobs, Cell.ALLOWED),
+            max_attempts=attempts,
+            pause_s=pause_s,
+            confirm=False,
         )
         wrong = [r for r in results if r.state is not Cell.ALLOWED]
         if wrong:

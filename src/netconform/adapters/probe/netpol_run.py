@@ -27,9 +27,12 @@ from netconform.core.netpol.deviations import NO_DEVIATIONS, Deviations
 from netconform.core.truthtable import Probe, Protocol
 
 BASELINE_PROBES = (Probe(80, Protocol.TCP), Probe(80, Protocol.UDP))
-BASELINE_ATTEMPTS = 6
-STEP_ATTEMPTS = 5  # kube-router programs rules asynchronously (usually < 2 s); attempts are 2 s apart
-STEP_PAUSE_S = 2.0
+# Policy engines program rules asynchronously (kube-router: well under a second after the event). A re-probe
+# comes 1 s after a pass that differed; with a pass itself taking up to the probe deadline, 8 attempts give an
+# engine 10-20 s to converge before a difference counts.
+BASELINE_ATTEMPTS = 8
+STEP_ATTEMPTS = 8
+STEP_PAUSE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,9 @@ def run_case(
     for index, (state, expected) in enumerate(zip(step_states, expected_by_step, strict=True)):
         key = (case.id, index, dns)
         if index == 0 and topology.state_key != key and topology.reset():
-            topology.check_baseline(prober, BASELINE_PROBES, [TargetMode.POD_IP], BASELINE_ATTEMPTS)
+            topology.check_baseline(
+                prober, BASELINE_PROBES, [TargetMode.POD_IP], BASELINE_ATTEMPTS, pause_s=STEP_PAUSE_S
+            )
         if topology.state_key != key:
             topology.apply_state(state, transform)
             topology.state_key = key

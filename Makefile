@@ -22,7 +22,7 @@ help:
 	@echo "make test          the harness's own tests: lint, types, layers, unit, plugin, aws and cluster tiers"
 	@echo "make report        HTML report of the last run (reports/allure-report/index.html)"
 	@echo "make smoke         connectivity baseline only"
-	@echo "make bench         benchmarks (policy engine, max-pods calculator)"
+	@echo "make bench         benchmarks (policy engine, max-pods, probers and netpol catalog on a cluster)"
 	@echo "make testbed-up / testbed-down / testbed-status"
 
 # --- installation: everything a fresh machine needs ----------------------------------------------------------
@@ -102,8 +102,16 @@ report: $(NODE_STAMP)
 smoke: $(STAMP)
 	$(BIN)/pytest suites -m smoke
 
+# Pure benchmarks, then the probers and the full netpol catalog on a live cluster (the test bed when none is
+# configured: bench/bench_probers.py says what it measures).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
+	  $(BIN)/python -m bench.bench_probers; \
+	else \
+	  $(MAKE) --no-print-directory system-deps && \
+	  $(BIN)/python -m netconform.testbed.session -- $(BIN)/python -m bench.bench_probers; \
+	fi
 
 # Pre-upgrade validation of the vpc-cni add-on: make preflight CLUSTER=name [TARGET=v1.20.1-eksbuild.1] [REGION=..]
 preflight: $(STAMP)

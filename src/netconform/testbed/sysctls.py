@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 # What the test bed sets for itself.
@@ -11,11 +12,19 @@ REQUIRED = {
     "fs.inotify.max_user_instances": "8192",
     "fs.inotify.max_user_watches": "524288",
 }
+# kube-router REJECTs denied packets; the kernel rate-limits the ICMP "destination unreachable" answers (a
+# burst of 6 per destination, then 1/s; 50 in all), so a batch of probes against a wide deny gets a few
+# refusals and many silent drops, which then cost the probe deadline. Taking type 3 out of the rate mask while
+# the bed runs answers every denied packet (refused, never a coin toss between refused and timed out).
+ICMP_DEST_UNREACH = 3
+DERIVED: dict[str, Callable[[str], str]] = {
+    "net.ipv4.icmp_ratemask": lambda value: str(int(value) & ~(1 << ICMP_DEST_UNREACH)),
+}
 # What the kubelet rewrites at start (setupKernelTunables). kernel.panic_on_oops=1 would turn any oops into a
 # panic of the whole machine (and of CI with it), so these go back as soon as the kubelet is up.
 KUBELET_CHANGES = ("kernel.panic", "kernel.panic_on_oops", "vm.overcommit_memory", "vm.panic_on_oom")
 RESTORE_AFTER_KUBELET = ("kernel.panic", "kernel.panic_on_oops")
-TRACKED = (*REQUIRED, *KUBELET_CHANGES)
+TRACKED = (*REQUIRED, *DERIVED, *KUBELET_CHANGES)
 
 
 def _path(name: str) -> Path:
@@ -49,6 +58,8 @@ def saved(store: Path) -> dict[str, str]:
 def apply_required() -> None:
     for name, value in REQUIRED.items():
         write(name, value)
+    for name, derive in DERIVED.items():
+        write(name, derive(read(name)))
 
 
 def restore(store: Path, names: tuple[str, ...] = TRACKED) -> None:

@@ -27,16 +27,9 @@ run $BIN/pytest tests/cluster
 run $BIN/pytest suites --ignore=suites/apiserver --ignore=suites/netpol
 run $BIN/pytest suites/density --profile vpc-cni
 
-# NetworkPolicy: a representative subset in CI — one case per feature family in pod-IP mode, and deny-all in
-# the Service-IP and DNS-name modes. The full catalog (63 cases x 3 target modes) runs in `make conformance`;
-# on this 2-core bed it takes far longer than CI's budget.
-NETPOL_CASES=(deny-all-ingress deny-all-egress ns-and-pod-ingress ns-or-pod-two-rules named-port-egress
-  end-port-ingress-range ip-block-ingress-except pod-label-change-peer namespace-label-change-peer
-  udp-only-blocks-tcp deny-egress-allow-dns ingress-and-egress-both-ends delete-policy-restores)
-NETPOL=suites/netpol/test_networkpolicy.py::test_networkpolicy
-ids=()
-for case in "${NETPOL_CASES[@]}"; do ids+=("$NETPOL[$case[pod-ip]]"); done
-ids+=("$NETPOL[deny-all-ingress[service-ip]]" "$NETPOL[deny-all-ingress[service-dns]]")
-run $BIN/pytest "${ids[@]}"
+# NetworkPolicy: tests/cluster/test_netpol_on_testbed.py runs a representative subset in every target mode
+# and asserts on its verdicts. The whole catalog (63 cases x 3 target modes) is the nightly job's: `pytest
+# suites/netpol -n 2` (about 7 min on this bed) or `make conformance`; it is not part of `make test` because
+# one UDP cell in a few hundred can ride a conntrack entry left from before the policy (see issue 4's notes).
 
 exit "$status"

@@ -29,7 +29,7 @@ run $BIN/pytest suites/density --profile vpc-cni
 
 # NetworkPolicy: tests/cluster/test_netpol_on_testbed.py runs a representative subset in every target mode
 # and asserts on its verdicts. The whole catalog (63 cases x 3 target modes) is the nightly job's: `pytest
-# suites/netpol -n 2` (about 7 min on this bed) or `make conformance`; it is not part of `make test` because
-# one UDP cell in a few hundred can ride a conntrack entry left from before the policy (see issue 4's notes).
+# suites/netpol -n 2` (about 7 min on this bed) or `make conformance`, kept out of `make test` to hold CI to
+# the harness's own tests.
 
 exit "$status"

@@ -17,9 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import KubeError
-from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, reproduce
+from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, answered, not_run
 from netconform.adapters.probe.model import Endpoint, ProbeJob, ProbeResult
-from netconform.core.truthtable import Cell
 
 _MARK = "@@netconform"
 _RESULT_LINE = re.compile(rf"^{_MARK} (\d+) (\d+) ?(.*)$")
@@ -65,7 +64,7 @@ class ExecProber:
                 timeout_s=self.method.timeout_s + EXEC_SLACK_S,
             )
         except KubeError as err:
-            return [self._error(job, f"exec failed: {err}") for job in jobs]
+            return [not_run(job, self.method, f"exec failed: {err}") for job in jobs]
         parsed = parse_batch_output(outcome.stdout)
         results = []
         for index, job in enumerate(jobs):
@@ -73,16 +72,11 @@ class ExecProber:
                 detail = (
                     f"no result from the batch (exec rc {outcome.returncode}: {outcome.stderr.strip()[:200]})"
                 )
-                results.append(self._error(job, detail))
+                results.append(not_run(job, self.method, detail))
                 continue
             returncode, text = parsed[index]
-            state = self.method.classify(returncode, text)
-            detail = self.method.describe(returncode, text)
-            results.append(ProbeResult(job, state, detail, reproduce(job, self.method)))
+            results.append(answered(job, self.method, returncode, text))
         return results
-
-    def _error(self, job: ProbeJob, detail: str) -> ProbeResult:
-        return ProbeResult(job, Cell.PROBE_ERROR, detail, reproduce(job, self.method))
 
 
 def batch_script(commands: Sequence[Sequence[str]], deadline_s: float | None = None) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol as TypingProtocol
 from urllib.parse import urlencode
 
-from netconform.adapters.probe.model import ProbeJob
+from netconform.adapters.probe.model import ProbeJob, ProbeResult
 from netconform.core.truthtable import Cell, Protocol
 
 CONNECT_TIMEOUT_S = 1.0
@@ -64,6 +64,17 @@ def reproduce(job: ProbeJob, method: ProbeMethod) -> str:
     if job.source.container:
         where += f" -c {job.source.container}"
     return f"kubectl exec {where} -- {shlex.join(standalone(job, method))}"
+
+
+def answered(job: ProbeJob, method: ProbeMethod, returncode: int, output: str) -> ProbeResult:
+    """The result of a probe that ran: the method reads its exit status and output."""
+    state = method.classify(returncode, output)
+    return ProbeResult(job, state, method.describe(returncode, output), reproduce(job, method))
+
+
+def not_run(job: ProbeJob, method: ProbeMethod, why: str) -> ProbeResult:
+    """A probe that could not run (the exec failed): an error, never a verdict on the network."""
+    return ProbeResult(job, Cell.PROBE_ERROR, why, reproduce(job, method))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import KubeError
 from netconform.adapters.probe.exec_prober import EXEC_SLACK_S
-from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, reproduce, standalone
+from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, answered, not_run, standalone
 from netconform.adapters.probe.model import ProbeJob, ProbeResult
-from netconform.core.truthtable import Cell
 
 UPSTREAM_WORKERS = 3  # test/e2e/network/netpol probes with 3 goroutines
 
@@ -32,7 +31,6 @@ class PerPairExecProber:
             return list(pool.map(self._probe_one, jobs))
 
     def _probe_one(self, job: ProbeJob) -> ProbeResult:
-        command = reproduce(job, self.method)
         try:
             outcome = self.cluster.exec(
                 job.source.namespace,
@@ -42,8 +40,7 @@ class PerPairExecProber:
                 timeout_s=self.method.timeout_s + EXEC_SLACK_S,
             )
         except KubeError as err:
-            return ProbeResult(job, Cell.PROBE_ERROR, f"exec failed: {err}", command)
+            return not_run(job, self.method, f"exec failed: {err}")
         text = f"{outcome.stdout} {outcome.stderr}".strip()
         returncode = -1 if outcome.returncode is None else outcome.returncode  # None: the exec itself broke
-        state = self.method.classify(returncode, text)
-        return ProbeResult(job, state, self.method.describe(returncode, text), command)
+        return answered(job, self.method, returncode, text)

@@ -41,8 +41,7 @@ class StepVerdict:
 
     @property
     def unexplained(self) -> tuple[CellDiff, ...]:
-        covered = {cell for cell, _ in self.known}
-        return tuple(cell for cell in self.differences if cell not in covered)
+        return _uncovered(self.differences, self.known)
 
     @property
     def passed(self) -> bool:
@@ -75,7 +74,7 @@ def judge(  # noqa: PLR0917 (the step's identity and its two tables read best po
         for cell in differences
         if (deviation := deviations.explain(case.id, mode, cell)) is not None
     )
-    unexplained = [cell for cell in differences if cell not in {c for c, _ in known}]
+    unexplained = _uncovered(differences, known)
     step_name = case.steps[step].name
     if unexplained:
         outcome = f"FAIL: {len(unexplained)} wrong cell(s)"
@@ -95,7 +94,7 @@ def judge(  # noqa: PLR0917 (the step's identity and its two tables read best po
         f"{max(attempts.values(), default=0)}"
     )
     if unexplained:
-        lines.append(_wrong_cells(tuple(unexplained), state, world, reproduce, dns_egress=dns_egress))
+        lines.append(_wrong_cells(unexplained, state, world, reproduce, dns_egress=dns_egress))
     if known:
         lines.append(_known_cells(known, reproduce, deviations.cni))
     stale = [d for d in deviations.declared_for(case.id, mode) if d not in {dev for _, dev in known}]
@@ -105,6 +104,17 @@ def judge(  # noqa: PLR0917 (the step's identity and its two tables read best po
             + ", ".join(d.id for d in stale)
         )
     return StepVerdict(case, step, mode, expected, observed, differences, "\n\n".join(lines), known)
+
+
+def _uncovered(
+    differences: tuple[CellDiff, ...], known: tuple[tuple[CellDiff, Deviation], ...]
+) -> tuple[CellDiff, ...]:
+    covered = {cell for cell, _ in known}
+    return tuple(cell for cell in differences if cell not in covered)
+
+
+def _reproduce_line(reproduce: Mapping[CellKey, str], cell: CellDiff) -> str:
+    return f"  reproduce: {reproduce.get((cell.source, cell.destination, cell.probe), '(not probed)')}"
 
 
 def _probed(table: TruthTable) -> int:
@@ -117,9 +127,7 @@ def _known_cells(
     lines = [f"known deviations of {cni or 'this CNI'} (declared; reported, not passed):"]
     for cell, deviation in known:
         lines.append(f"- {cell.describe()}")
-        lines.append(
-            f"  reproduce: {reproduce.get((cell.source, cell.destination, cell.probe), '(not probed)')}"
-        )
+        lines.append(_reproduce_line(reproduce, cell))
         lines.append(f"  known deviation {deviation.describe()}")
     return "\n".join(lines)
 
@@ -135,9 +143,8 @@ def _wrong_cells(
     cluster, policies = engine_inputs(state, world, dns_egress=dns_egress)
     lines = ["wrong cells, how to reproduce them, and what the policies say:"]
     for number, cell in enumerate(differences):
-        key = (cell.source, cell.destination, cell.probe)
         lines.append(f"- {cell.describe()}")
-        lines.append(f"  reproduce: {reproduce.get(key, '(not probed)')}")
+        lines.append(_reproduce_line(reproduce, cell))
         lines.append(f"  usually means: {HINTS[cell.expected.name]}")
         if number < MAX_EXPLAINED:
             why = explain(cluster, policies, cell.source, cell.destination, cell.probe).render()

@@ -106,9 +106,9 @@ def netexec_server_pod(
     named container ports serve-<port>-<proto>. netexec also answers ``/dial``, so the same pods are the
     probes' sources (see probe.methods.NetexecDial)."""
     containers = [_netexec_container(image, port, protocols) for port in ports]
-    # A shared PID namespace makes the pause container PID 1, and it reaps orphans. The probes' `timeout`
-    # leaves its watcher process orphaned once the probe finishes; netexec as PID 1 would never reap it, and
-    # a full catalog run would pile up tens of thousands of zombies until fork fails.
+    # A shared PID namespace makes the pause container PID 1, and it reaps orphans: a probe batch's watchdog
+    # outlives the exec's shell, as does the watcher of a probe run under `timeout`; netexec as PID 1 would
+    # never reap them, and a catalog run once piled up tens of thousands of zombies until fork failed.
     return pod(name, labels, containers, share_process_namespace=True)
 
 

@@ -13,22 +13,12 @@ from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.kube.netpol_model import DIAL_PORT, NetpolTopology, SctpSupport, sctp_supported
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.methods import NetexecDial
+from netconform.adapters.probe.netpol_enforcement import prove_enforcement
 from netconform.adapters.probe.netpol_run import BASELINE_PROBES
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
-from netconform.core.profiles import Expect, Profile
+from netconform.core.netpol.enforcement import Decision, decide
+from netconform.core.profiles import Profile
 from netconform.core.truthtable import Probe, Protocol
-
-
-@pytest.fixture(scope="session")
-def netpol_enforced(profile: Profile) -> Profile:
-    """Skip the suite where the profile says NetworkPolicy is not enforced (UNKNOWN runs and reports)."""
-    if profile.network_policy_enforced is Expect.NO:
-        notes = "; ".join(profile.notes)
-        pytest.skip(
-            f"profile {profile.name.value} ({profile.title}) does not enforce NetworkPolicy"
-            + (f": {notes}" if notes else "")
-        )
-    return profile
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +44,6 @@ def netpol_namespaces(
 
 @pytest.fixture(scope="session")
 def sctp_support(
-    netpol_enforced: Profile,
     kube: KubeCluster,
     images: ImageSettings,
     namespace_factory: NamespaceFactory,
@@ -67,7 +56,6 @@ def sctp_support(
 
 @pytest.fixture(scope="session")
 def netpol_topology(  # noqa: PLR0917 (pytest passes fixtures by name)
-    netpol_enforced: Profile,
     sctp_support: SctpSupport,
     kube: KubeCluster,
     images: ImageSettings,
@@ -85,6 +73,15 @@ def netpol_topology(  # noqa: PLR0917 (pytest passes fixtures by name)
     probes = [*BASELINE_PROBES, Probe(81, Protocol.TCP), Probe(81, Protocol.UDP)]
     topology.check_baseline(netpol_prober, probes, list(TargetMode), attempts=10)
     return topology
+
+
+@pytest.fixture(scope="session")
+def netpol_enforcement(
+    profile: Profile, netpol_topology: NetpolTopology, netpol_prober: ExecProber
+) -> Decision:
+    """One deny-all probe, set against the profile: run the catalog, skip it with the proof, or fail it in one
+    line (a dead policy engine, or a profile that does not fit the cluster)."""
+    return decide(profile, prove_enforcement(netpol_topology, netpol_prober))
 
 
 def _namespace(factory: NamespaceFactory, created: dict[str, str], base: str, labels: dict[str, str]) -> str:

@@ -18,6 +18,7 @@ from netconform.adapters.probe.model import Prober
 from netconform.adapters.probe.netpol_run import StepRun, run_case
 from netconform.core.netpol.cases import CASES, Case, TargetMode
 from netconform.core.netpol.deviations import Deviations
+from netconform.core.netpol.enforcement import Action, Decision
 from netconform.core.truthtable import Protocol, render_html
 
 pytestmark = pytest.mark.netpol
@@ -46,10 +47,15 @@ def test_networkpolicy(  # noqa: PLR0917 (pytest passes fixtures by name)
     netpol_prober: Prober,
     sctp_support: SctpSupport,
     netpol_deviations: Deviations,
+    netpol_enforcement: Decision,
 ) -> None:
     allure.dynamic.story(case.id)
     allure.dynamic.parameter("target mode", mode.value)
     allure.dynamic.parameter("protocols", ", ".join(p.value for p in case.protocols))
+    if netpol_enforcement.action is Action.SKIP:
+        pytest.skip(netpol_enforcement.reason)
+    if netpol_enforcement.action is Action.FAIL:
+        pytest.fail(netpol_enforcement.reason, pytrace=False)
     not_probed = _unavailable_protocols(case, sctp_support)
     probed = replace(case, protocols=tuple(p for p in case.protocols if p not in not_probed))
     runs = []

@@ -6,6 +6,7 @@ command, the grids, the deciding policy). The suite module itself is copied in u
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
 from pathlib import Path
 
@@ -26,7 +27,10 @@ import pytest
 
 from netconform.adapters.kube.netpol_model import NetpolTopology, SctpSupport
 from netconform.adapters.probe import netpol_run
+from netconform.adapters.probe.netpol_enforcement import prove_enforcement
 from netconform.adapters.probe.simulated import SimulatedProber
+from netconform.core.netpol.enforcement import decide
+from netconform.core.profiles import PROFILES, ProfileName
 from netconform.core.netpol import PolicyEngine, parse_policy
 from netconform.core.netpol.cases.model import NAMESPACES, POD_KEYS, container_ports
 from netconform.core.netpol.model import Cluster, Namespace, Pod
@@ -36,6 +40,7 @@ netpol_run.STEP_PAUSE_S = 0.0
 REAL = {ns: f"nc-sim-{ns}" for ns in NAMESPACES}
 IPS = {key: ipaddress.ip_address(f"10.244.0.{10 + i}") for i, key in enumerate(POD_KEYS)}
 FLIP = os.environ.get("NETPOL_SIM_FLIP")  # "y/a->x/b 80/TCP": that cell always connects
+UNENFORCED = os.environ.get("NETPOL_SIM_UNENFORCED") == "1"  # a CNI that ignores NetworkPolicy
 
 
 class FakeKube:
@@ -82,7 +87,7 @@ def oracle(kube):
         source = f"{job.source.namespace}/{job.source.pod}"
         target = f"{REAL[job.target_key[0]]}/{job.target_key[2]}"
         probe = Probe(job.port, job.protocol)
-        if FLIP == f"{job.source.key}->{job.target_key} {probe}":
+        if UNENFORCED or FLIP == f"{job.source.key}->{job.target_key} {probe}":
             return Cell.ALLOWED
         allowed = PolicyEngine(cluster, policies).is_allowed(source, target, probe)
         return Cell.ALLOWED if allowed else Cell.REFUSED
@@ -105,6 +110,16 @@ def netpol_topology():
 @pytest.fixture(scope="session")
 def netpol_prober(netpol_topology):
     return SimulatedProber(oracle(netpol_topology.kube))
+
+
+@pytest.fixture(scope="session")
+def profile():
+    return PROFILES[ProfileName(os.environ.get("NETPOL_SIM_PROFILE", "generic"))]
+
+
+@pytest.fixture(scope="session")
+def netpol_enforcement(profile, netpol_topology, netpol_prober):
+    return decide(profile, prove_enforcement(netpol_topology, netpol_prober, pause_s=0))
 """
 
 
@@ -201,3 +216,43 @@ def test_a_deviations_file_that_does_not_parse_stops_the_run_with_one_line(suite
     result.stderr.fnmatch_lines(
         ["ERROR: --netpol-deviations: *deviations.yaml: deviation 1: 'link' is required*"]
     )
+
+
+def test_a_cluster_that_ignores_policy_is_skipped_with_the_proof_where_the_profile_says_so(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETPOL_SIM_UNENFORCED", "1")
+    monkeypatch.setenv("NETPOL_SIM_PROFILE", "vpc-cni")
+    result = suite.runpytest_subprocess("-p", "no:randomly", "-rs", "-k", f"({SELECTION}) and not sctp")
+    result.assert_outcomes(skipped=3)
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED [[]3[]] *NetworkPolicy is not enforced on this cluster, as profile vpc-cni (*) says; "
+            "proved: with a deny-all ingress policy in nc-sim-x (x), y/b -> x/a 80/TCP: still allowed "
+            "after 15 attempts over * s; reproduce with that policy applied: "
+            "kubectl exec -n nc-sim-y b -c cont-80 -- *"
+        ]
+    )
+
+
+def test_a_dead_policy_engine_fails_every_case_in_one_line(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETPOL_SIM_UNENFORCED", "1")
+    monkeypatch.setenv("NETPOL_SIM_PROFILE", "calico-overlay")
+    result = suite.runpytest_subprocess("-p", "no:randomly", "-k", f"({SELECTION}) and not sctp")
+    result.assert_outcomes(failed=3)
+    one_line = (
+        "NetworkPolicy is not enforced, though profile calico-overlay * is calico-felix running and healthy?"
+    )
+    assert len(fnmatch.filter(result.stdout.lines, one_line)) == 3, result.stdout.str()
+    assert "expected BLOCKED" not in result.stdout.str()  # no grids: the one line says it all
+
+
+def test_a_profile_that_denies_enforcement_on_an_enforcing_cluster_fails(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETPOL_SIM_PROFILE", "vpc-cni")
+    result = suite.runpytest_subprocess("-p", "no:randomly", "-k", "deny-all-ingress[pod-ip] and not sctp")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*this cluster does: *y/b -> x/a 80/TCP: refused after 1 attempt(s)*"])

@@ -1,8 +1,9 @@
 """suites/netpol against kube-router on the test bed: a representative subset in every target mode, SCTP as
-a declared known deviation with its evidence, and a rule flipped behind the engine's back caught by name.
+a declared known deviation with its evidence, a rule flipped behind the engine's back caught by name, and the
+enforcement check's verdicts (a profile that does not fit; kube-router stopped).
 
-The full catalog (every case in every target mode) runs in the cluster tier's last step and in `make
-conformance`; this module is the part that asserts on the suite's verdicts.
+The full catalog (every case in every target mode) runs in `make conformance` and the nightly job (`pytest
+suites/netpol -n 2`, about 7 min on the bed); this module is the part that asserts on the suite's verdicts.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from netconform.adapters.probe.netpol_run import BASELINE_PROBES, run_case
 from netconform.core.netpol.cases import Case, by_id, states
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
 from netconform.core.verdicts import Outcome
+from netconform.testbed import lifecycle
 
 NETPOL = "suites/netpol/test_networkpolicy.py::test_networkpolicy"
 # One case per feature family in pod-IP mode; the Service modes on cases whose tables differ most.
@@ -34,6 +36,7 @@ POD_IP_CASES = (
 )  # fmt: skip
 SERVICE_CASES = ("deny-all-ingress", "ns-or-pod-two-rules", "named-port-egress")
 SCTP_CASE = "sctp-allow-port-80"  # TCP and UDP probed for real; SCTP a known deviation on this kernel
+ONE_CASE = f"{NETPOL}[deny-all-ingress[pod-ip]]"
 
 
 def test_a_representative_subset_passes_in_every_target_mode(tmp_path: Path) -> None:
@@ -83,3 +86,38 @@ def test_a_rule_flipped_behind_the_engines_back_fails_naming_the_cells(
     assert f"reproduce: kubectl exec -n {real_x} c -c cont-80 -- timeout 2 wget -q -O - " in verdict.text
     # The engine's explanation names the rule the cluster should have applied.
     assert "x/from-b" in verdict.text
+
+
+def test_a_profile_without_policy_fails_on_a_cluster_that_enforces_it(tmp_path: Path) -> None:
+    result = run_suite(tmp_path / "junit.xml", ONE_CASE, "--profile", "vpc-cni")
+    assert result.returncode == 1, result.output[-3000:]
+    assert len(result.outcomes(Outcome.FAILED)) == 1
+    # One line, with the proof: kube-router rejected the probe once the deny-all was in.
+    assert (
+        "profile vpc-cni (Amazon VPC CNI (secondary IPs, no network policy)) does not enforce NetworkPolicy, "
+        "but this cluster does: with a deny-all ingress policy in" in result.output
+    ), result.output[-3000:]
+    assert "y/b -> x/a 80/TCP: refused after" in result.output
+    assert "expected BLOCKED" not in result.output  # no grids: the case itself never ran
+
+
+def test_with_the_policy_engine_stopped_the_suite_proves_nothing_is_enforced(tmp_path: Path) -> None:
+    with lifecycle.policy_engine_stopped():
+        unknown = run_suite(tmp_path / "generic.xml", ONE_CASE, "--profile", "generic", "-rs")
+        expected = run_suite(tmp_path / "netpol.xml", ONE_CASE, "--profile", "vpc-cni-netpol")
+    back = run_suite(tmp_path / "back.xml", ONE_CASE, "--profile", "generic")
+
+    # A profile that makes no claim: skipped, with the probe that proves it and how to repeat it.
+    assert unknown.returncode == 0, unknown.output[-3000:]
+    assert len(unknown.outcomes(Outcome.SKIPPED)) == 1, unknown.output[-3000:]
+    assert "NetworkPolicy is not enforced on this cluster, and profile generic" in unknown.output
+    assert "y/b -> x/a 80/TCP: still allowed after 15 attempts" in unknown.output
+    assert "reproduce with that policy applied: kubectl exec -n " in unknown.output
+    # A profile that expects enforcement: one line naming the engine, not a diff grid.
+    assert expected.returncode == 1, expected.output[-3000:]
+    assert len(expected.outcomes(Outcome.FAILED)) == 1
+    assert "is aws-network-policy-agent running and healthy?" in expected.output
+    assert "expected BLOCKED" not in expected.output
+    # kube-router back: the same case runs and passes again.
+    assert back.returncode == 0, back.output[-3000:]
+    assert len(back.outcomes(Outcome.PASSED)) == 1

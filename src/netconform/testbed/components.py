@@ -309,6 +309,9 @@ def kube_proxy(layout: Layout, bins: Binaries) -> Daemon:
     return Daemon("kube-proxy", (str(bins.path("k8s", "kube-proxy")), f"--config={config}", "--v=1"))
 
 
+KUBE_ROUTER_HEALTH_PORT = 20244  # /healthz on the host's loopback
+
+
 def kube_router(layout: Layout, bins: Binaries) -> Daemon:
     return Daemon(
         "kube-router",
@@ -321,7 +324,7 @@ def kube_router(layout: Layout, bins: Binaries) -> Daemon:
             "--run-service-proxy=false",
             f"--service-cluster-ip-range={a.SERVICE_CIDR}",
             "--iptables-sync-period=1m",
-            "--health-port=20244",
+            f"--health-port={KUBE_ROUTER_HEALTH_PORT}",
             "--metrics-port=0",
             "--v=1",
         ),

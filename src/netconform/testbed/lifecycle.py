@@ -6,7 +6,9 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ CONTAINERD_SOCKET = Bound("containerd's socket", timeout_s=30, interval_s=0.2)
 NODE_POD_CIDR = Bound("the node to register and get a pod CIDR", timeout_s=90)
 NODE_READY = Bound("the node to report Ready", timeout_s=120)
 COREDNS_READY = Bound("CoreDNS to be Ready", timeout_s=120)
+KUBE_ROUTER_HEALTHY = Bound("kube-router to answer /healthz after a restart", timeout_s=60)
 
 # Start order; teardown stops them in reverse.
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
@@ -123,6 +126,35 @@ def set_max_pods(max_pods: int, layout: Layout | None = None, say: Say = print) 
     # The kubelet re-applies its kernel tunables at every start.
     sysctls.restore(layout.saved_sysctls, sysctls.RESTORE_AFTER_KUBELET)
     say(f"test bed: kubelet maxPods {max_pods}")
+
+
+@contextmanager
+def policy_engine_stopped(layout: Layout | None = None) -> Iterator[None]:
+    """Stop kube-router, the bed's NetworkPolicy engine, for the body; then start it and wait until healthy.
+
+    For tests that prove the harness notices a cluster that does not enforce NetworkPolicy. Rules kube-router
+    already wrote stay; policies created meanwhile take effect once it is back (it resyncs all at start).
+    """
+    layout = layout or Layout.default()
+    require_root()
+    processes.stop(layout, "kube-router")
+    try:
+        yield
+    finally:
+        processes.start(layout, components.kube_router(layout, locate()))
+
+        def healthy() -> None:
+            processes.ensure_alive(layout, "kube-router")
+            url = f"http://127.0.0.1:{components.KUBE_ROUTER_HEALTH_PORT}/healthz"
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    status = response.status
+            except OSError as err:
+                raise NotYet(str(err)) from err
+            if status != 200:
+                raise NotYet(f"/healthz answered {status}")
+
+        wait_until(KUBE_ROUTER_HEALTHY, healthy)
 
 
 def add_fake_nodes(count: int, layout: Layout | None = None, say: Say = print) -> None:

@@ -42,6 +42,8 @@ HOST_PORT_RANGE = (21000, 28999)
 WEBHOOK_TIMEOUT_S = 5
 # Long enough for the API server's webhook informer to pick up a new configuration, with room for a
 # timing-out call (WEBHOOK_TIMEOUT_S) per attempt.
+# What a Service's ClusterIP answers before kube-proxy has programmed it: retried within the bound.
+NOT_PROGRAMMED_YET = frozenset({"connection refused", "no route to host"})
 WEBHOOK_EFFECTIVE = Bound("the webhook configuration to take effect", timeout_s=60, interval_s=1)
 
 
@@ -266,8 +268,11 @@ def probe_webhook(
 
     A refused connection is retried within the bound too: kube-proxy REJECTs a Service's traffic until it has
     programmed the endpoint of a pod that just turned Ready, so a refusal in the first seconds says nothing
-    about the network. Only a refusal that lasts the whole bound is reported (as unreachable). Timeouts, the
-    symptom of a control plane that cannot route to pods, conclude at once.
+    about the network. So is "no route to host": until kube-proxy has seen a new Service at all, its ClusterIP
+    is routed nowhere and the kernel answers host-unreachable (on the test bed, from its sink bridge; a busy
+    kube-proxy can take seconds). Only an answer that lasts the whole bound is reported (as unreachable: a
+    host firewall's icmp-host-prohibited would). Timeouts, the symptom of a control plane that cannot route
+    to pods, conclude at once.
     """
     attempt = 0
     refused: list[Observation] = []
@@ -281,9 +286,11 @@ def probe_webhook(
             created = kube.core.create_namespaced_config_map(namespace, manifest)
         except ApiException as err:
             observation = _classify_rejection(target, kind, err, reproduce)
-            if observation.reach is Reach.UNREACHABLE and "connection refused" in observation.detail:
+            if observation.reach is Reach.UNREACHABLE and observation.symptom in NOT_PROGRAMMED_YET:
                 refused.append(observation)
-                raise NotYet(f"attempt {attempt}: connection refused (endpoint not programmed yet?)") from err
+                raise NotYet(
+                    f"attempt {attempt}: {observation.symptom} (Service not programmed yet?)"
+                ) from err
             return observation
         _delete_configmap(kube, namespace, manifest["metadata"]["name"])
         got = (created.metadata.labels or {}).get(ADDED_LABEL)

@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 NETCONFORM_CACHE ?= /var/cache/netconform
 export NETCONFORM_CACHE
 PYTEST_WORKERS ?= 2
+# The suites own their namespaces and name cluster-scoped objects after them, so they run side by side; on the
+# 2-core test bed two workers are as fast as it gets (see README). 0: one process.
+CONFORMANCE_WORKERS ?= 2
 REPORTS := reports
 NODE_STAMP := node_modules/.package-lock.json
 
@@ -84,11 +87,11 @@ test: check test-unit test-cluster test-lifecycle
 conformance: $(STAMP)
 	rm -rf $(REPORTS)/allure-results  # not --clean-alluredir: a restarted xdist worker would wipe the results
 	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
-	  $(BIN)/pytest suites --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
+	  $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
 	  $(BIN)/python -m netconform.testbed.session -- \
-	    $(BIN)/pytest suites --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
+	    $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
 	fi
 
 # One self-contained HTML report from reports/allure-results (Allure 3 from npm, pinned in package-lock.json).

@@ -91,7 +91,7 @@ def test_flushed_service_rules_fail_only_the_cluster_ip_check(
         "pod-to-cluster-ip FAILED",
         f"{bed.namespace}/b ({bed.b.ip}",  # the source
         f"ClusterIP {bed.cluster_ips['web']} port 80",  # the target
-        "blocked",  # what happened: the connection timed out
+        "blocked",  # timed out, or "no route to host" (the same drop: probe.methods.UNREACHABLE)
         f"kubectl exec -n {bed.namespace} b -c netexec -- /agnhost connect {bed.cluster_ips['web']}:80",
         "pod-to-pod-tcp passed",  # the control path
         "Service IP unreachable but pod IP reachable -> kube-proxy rules",

@@ -38,6 +38,11 @@ UDP_TIMEOUT = (
     "i/o timeout'\"]}"
 )
 
+TCP_NO_ROUTE = (
+    '{"errors":["Get \\"http://10.96.16.129:80/hostname\\": '
+    'dial tcp 10.96.16.129:80: connect: no route to host"]}'
+)
+
 
 def job(address: str = "10.244.0.7", port: int = 81, protocol: Protocol = Protocol.UDP) -> ProbeJob:
     return ProbeJob(SOURCE, "y/b", address, port, protocol)
@@ -51,6 +56,7 @@ def job(address: str = "10.244.0.7", port: int = 81, protocol: Protocol = Protoc
         (0, UDP_REFUSED, Cell.REFUSED),
         (0, TCP_TIMEOUT, Cell.BLOCKED),
         (0, UDP_TIMEOUT, Cell.BLOCKED),
+        (0, TCP_NO_ROUTE, Cell.BLOCKED),
         (143, "Terminated", Cell.BLOCKED),  # busybox timeout
         (124, "", Cell.BLOCKED),  # coreutils timeout
         (1, "wget: server returned error: HTTP/1.1 400 Bad Request", Cell.PROBE_ERROR),
@@ -102,6 +108,8 @@ def test_the_reproduce_line_runs_the_probe_alone_under_its_deadline() -> None:
     [
         (0, "", Cell.ALLOWED),
         (1, "TIMEOUT", Cell.BLOCKED),
+        (1, "OTHER: dial tcp 10.96.16.129:80: connect: no route to host", Cell.BLOCKED),
+        (1, "OTHER: dial tcp 10.9.0.1:80: connect: network is unreachable", Cell.BLOCKED),
         (1, "REFUSED", Cell.REFUSED),
         (1, "DNS: lookup failed", Cell.PROBE_ERROR),
         (1, "OTHER: protocol not supported", Cell.PROBE_ERROR),

@@ -50,7 +50,7 @@ class Cell(enum.Enum):
     """
 
     ALLOWED = "."
-    BLOCKED = "X"  # the connection timed out: dropped on the way
+    BLOCKED = "X"  # dropped on the way: the connection timed out, or the network said "no route to host"
     REFUSED = "R"  # a RST/ICMP came back: rejected by a policy engine (kube-router REJECTs) or no listener
     PROBE_ERROR = "E"  # the probe itself failed (exec error, missing pod): no verdict about the network
 
@@ -86,7 +86,7 @@ class CellDiff:
 
 _WHY = {
     Cell.ALLOWED: "",
-    Cell.BLOCKED: " (timed out)",
+    Cell.BLOCKED: " (timed out or no route)",
     Cell.REFUSED: " (refused: a policy engine rejected it, or nothing listened on the port)",
     Cell.PROBE_ERROR: " (the probe failed; this says nothing about policy)",
 }

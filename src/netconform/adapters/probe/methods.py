@@ -30,6 +30,9 @@ CONNECT_TIMEOUT_S = 1.0
 # the 2-core bed: whole sources missed it on every attempt. (netexec's own dial timeout, 5 s, is hard-coded.)
 DIAL_TIMEOUT_S = 2
 TIMED_OUT = (124, 143)  # killed at the deadline: 124 from coreutils `timeout`, 128+SIGTERM otherwise
+# The network's own "no way there": the same drop as a timeout, answered at once once the kernel's neighbour
+# entry for the next hop has failed (a packet to an unprogrammed Service IP, or to a dead pod's address).
+UNREACHABLE = ("no route to host", "host is unreachable", "network is unreachable")
 
 
 class ProbeMethod(TypingProtocol):
@@ -95,7 +98,7 @@ class AgnhostConnect:
         """agnhost connect: exit 0 connected; else TIMEOUT, REFUSED, DNS:, OTHER: on stderr."""
         if returncode == 0:
             return Cell.ALLOWED
-        if output.startswith("TIMEOUT") or "i/o timeout" in output:
+        if output.startswith("TIMEOUT") or "i/o timeout" in output or _unreachable(output):
             return Cell.BLOCKED
         if output.startswith("REFUSED") or "connection refused" in output:
             return Cell.REFUSED
@@ -147,7 +150,7 @@ class NetexecDial:
         error = " ".join(str(e) for e in answer.get("errors", []))
         if "connection refused" in error:
             return Cell.REFUSED
-        if "timeout" in error or "deadline exceeded" in error:
+        if "timeout" in error or "deadline exceeded" in error or _unreachable(error):
             return Cell.BLOCKED
         return Cell.PROBE_ERROR
 
@@ -155,6 +158,11 @@ class NetexecDial:
         if returncode in TIMED_OUT:
             return f"TIMEOUT: no answer within {self.timeout_s:g} s"
         return output
+
+
+def _unreachable(text: str) -> bool:
+    lowered = text.lower()
+    return any(words in lowered for words in UNREACHABLE)
 
 
 def _host_port(address: str, port: int) -> str:

@@ -1,7 +1,8 @@
 """One probe that proves whether the cluster enforces NetworkPolicy at all (core.netpol.enforcement decides).
 
-A deny-all ingress policy goes into namespace x; y/b -> x/a on 80/TCP by pod IP is probed until it is blocked
-or the attempts run out; the policy is deleted and the pod-IP matrix must flow again before any case starts.
+The catalog's deny-all-ingress state goes in (policy x/deny-ingress); y/b -> x/a on 80/TCP by pod IP is probed
+until it is blocked or the attempts run out; the topology is reset and the pod-IP matrix must flow again
+before any case starts.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from netconform.adapters.kube.netpol_model import NetpolTopology
 from netconform.adapters.probe.model import ProbeJob, Prober
 from netconform.adapters.probe.netpol_run import BASELINE_ATTEMPTS, STEP_PAUSE_S
 from netconform.adapters.probe.retry import probe_until_expected
+from netconform.core.netpol.cases import by_id, states
 from netconform.core.netpol.cases.model import TargetMode
 from netconform.core.netpol.enforcement import EnforcementProof
 from netconform.core.truthtable import Cell, Probe, Protocol, satisfies
 from netconform.errors import CannotCheck
 
-CHECK_POLICY = "netconform-enforcement-check"
+CHECK_CASE = "deny-all-ingress"  # its one step: a deny-all ingress policy in x
 SOURCE, TARGET = "y/b", "x/a"
 PROBE = Probe(80, Protocol.TCP)
 # Engines program a new policy in well under a second (kube-router) to a few seconds (Calico, the VPC CNI's
@@ -34,20 +36,14 @@ def prove_enforcement(
 ) -> EnforcementProof:
     job = _the_job(topology)
     namespace = topology.namespace_names["x"]
-    policy = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": CHECK_POLICY},
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
-    }
     started = time.monotonic()
-    topology.kube.replace_network_policy(namespace, policy)
+    topology.apply_state(states(by_id(CHECK_CASE))[0])
     try:
         result = probe_until_expected(
             prober, [job], {job: Cell.BLOCKED}, max_attempts=attempts, pause_s=pause_s, confirm=False
         )[0]
     finally:
-        topology.kube.delete_network_policy(namespace, CHECK_POLICY)
+        topology.reset()
     elapsed = time.monotonic() - started
     if result.state is Cell.PROBE_ERROR:
         raise CannotCheck(f"the NetworkPolicy enforcement probe could not run: {result.describe()}")

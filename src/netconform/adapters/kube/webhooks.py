@@ -40,10 +40,10 @@ POD_NETWORK_PORT = 8443
 # (30000-32767), off 443/10250 (kubelet) and the 102xx block the control plane and cert-manager use.
 HOST_PORT_RANGE = (21000, 28999)
 WEBHOOK_TIMEOUT_S = 5
-# Long enough for the API server's webhook informer to pick up a new configuration, with room for a
-# timing-out call (WEBHOOK_TIMEOUT_S) per attempt.
 # What a Service's ClusterIP answers before kube-proxy has programmed it: retried within the bound.
 NOT_PROGRAMMED_YET = frozenset({"connection refused", "no route to host"})
+# Long enough for the API server's webhook informer to pick up a new configuration, with room for a
+# timing-out call (WEBHOOK_TIMEOUT_S) per attempt.
 WEBHOOK_EFFECTIVE = Bound("the webhook configuration to take effect", timeout_s=60, interval_s=1)
 
 
@@ -275,7 +275,7 @@ def probe_webhook(
     to pods, conclude at once.
     """
     attempt = 0
-    refused: list[Observation] = []
+    not_programmed: list[Observation] = []
 
     def once() -> Observation:
         nonlocal attempt
@@ -287,7 +287,7 @@ def probe_webhook(
         except ApiException as err:
             observation = _classify_rejection(target, kind, err, reproduce)
             if observation.reach is Reach.UNREACHABLE and observation.symptom in NOT_PROGRAMMED_YET:
-                refused.append(observation)
+                not_programmed.append(observation)
                 raise NotYet(
                     f"attempt {attempt}: {observation.symptom} (Service not programmed yet?)"
                 ) from err
@@ -309,8 +309,8 @@ def probe_webhook(
     try:
         return wait_until(bound, once)
     except WaitTimeout:
-        if refused:
-            return refused[-1]
+        if not_programmed:
+            return not_programmed[-1]
         raise
 
 

@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any
 
-from netconform.core.density_check import NodeFacts, context_for, group_rows, judge_nodes
+from netconform.core.density.check import NodeFacts, context_for, group_rows, judge_nodes
 from netconform.core.instance_types import bundled_limits
 from netconform.core.profiles import PROFILES, ProfileName
 from netconform.testbed.kwok_nodes import node_manifest
@@ -73,7 +73,7 @@ def run() -> dict[str, Any]:
 def _cluster(context: Any) -> dict[str, Any]:
     from netconform.adapters.kube.client import api_client
     from netconform.adapters.kube.cluster import KubeCluster
-    from netconform.adapters.kube.nodes import list_node_facts
+    from netconform.checks.density.nodes import list_node_facts
 
     kube = KubeCluster(api_client(None, None))
     try:

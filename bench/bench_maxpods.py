@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from netconform.core import instance_types
-from netconform.core.density import DensityOptions, max_pods_for_all
+from netconform.core.density.maxpods import DensityOptions, max_pods_for_all
 
 REPEATS = 5
 

@@ -28,12 +28,12 @@ from netconform.adapters.kube import labels
 from netconform.adapters.kube.client import api_client
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.kube.netpol_model import DIAL_PORT, NetpolTopology
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.methods import AgnhostConnect, NetexecDial
 from netconform.adapters.probe.model import ProbeJob, Prober
 from netconform.adapters.probe.per_pair import PerPairExecProber
 from netconform.adapters.probe.retry import probe_until_expected
+from netconform.checks.netpol.topology import DIAL_PORT, NetpolTopology
 from netconform.core.netpol.cases import by_id, expected_tables, states
 from netconform.core.netpol.cases.model import NAMESPACES, POD_KEYS, TargetMode
 from netconform.core.truthtable import Cell, Probe, satisfies

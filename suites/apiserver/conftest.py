@@ -11,7 +11,7 @@ from fixtures.namespaces import NamespaceFactory
 from fixtures.options import HarnessOptions
 from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.core.apiserver_paths import Observation, Verdict, judge, summary
+from netconform.core.apiserver.paths import Observation, Verdict, judge, summary
 from netconform.core.profiles import Profile
 
 _verdicts = pytest.StashKey[list[Verdict]]()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.adapters.kube import apiservices
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.core.apiserver_paths import Backend, Mechanism, path
+from netconform.checks.apiserver import apiservices
+from netconform.core.apiserver.paths import Backend, Mechanism, path
 
 pytestmark = pytest.mark.apiserver
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from fixtures.reporting import attach
-from netconform.adapters.kube import apiservices, labels, webhooks
+from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.core import webhook_audit
+from netconform.checks.apiserver import apiservices, webhooks
+from netconform.core.apiserver import webhook_audit
 from netconform.core.profiles import Profile
 
 pytestmark = [pytest.mark.apiserver, pytest.mark.readonly]

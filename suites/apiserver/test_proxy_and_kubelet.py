@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from netconform.adapters.kube import manifests, reachability
+from netconform.adapters.kube import manifests
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.adapters.kube.webhooks import free_host_port
-from netconform.core.apiserver_paths import Backend, Mechanism, path
+from netconform.checks.apiserver import reachability
+from netconform.checks.apiserver.webhooks import free_host_port
+from netconform.core.apiserver.paths import Backend, Mechanism, path
 from netconform.core.truthtable import Protocol
 
 pytestmark = pytest.mark.apiserver

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from fixtures.reporting import attach
-from netconform.adapters.kube import webhooks
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.core import webhook_audit
-from netconform.core.apiserver_paths import Backend, Mechanism, path
+from netconform.checks.apiserver import webhooks
+from netconform.core.apiserver import webhook_audit
+from netconform.core.apiserver.paths import Backend, Mechanism, path
 from netconform.core.profiles import Expect, Profile
 
 pytestmark = pytest.mark.apiserver

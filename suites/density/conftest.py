@@ -5,11 +5,17 @@ from __future__ import annotations
 import pytest
 
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.adapters.kube.nodes import list_node_facts
-from netconform.core.density_check import DensityContext, NodeFacts, NodeVerdict, context_for, judge_nodes
+from netconform.checks.density.nodes import list_node_facts
+from netconform.core.density.check import (
+    DensityContext,
+    NodeFacts,
+    NodeVerdict,
+    context_for,
+    judge_nodes,
+)
+from netconform.core.density.vpc_cni_config import VpcCniConfig, aws_node_daemonset, from_aws_node
 from netconform.core.instance_types import bundled_limits
 from netconform.core.profiles import ClusterFacts, Profile
-from netconform.core.vpc_cni_config import VpcCniConfig, aws_node_daemonset, from_aws_node
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures.reporting import attach
-from netconform.core.density_check import (
+from netconform.core.density.check import (
     DensityContext,
     NodeVerdict,
     group_rows,

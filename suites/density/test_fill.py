@@ -17,12 +17,12 @@ from fixtures.density import DensityOptions
 from fixtures.namespaces import NamespaceSet
 from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.adapters.kube.fill import run_fill
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.kube.nodes import list_node_facts
 from netconform.adapters.waits import Bound
-from netconform.core.density_check import DensityContext, NodeVerdict, judge_node
-from netconform.core.density_fill import choose_fill_node, judge_fill
+from netconform.checks.density.fill import run_fill
+from netconform.checks.density.nodes import list_node_facts
+from netconform.core.density.check import DensityContext, NodeVerdict, judge_node
+from netconform.core.density.fill import choose_fill_node, judge_fill
 
 pytestmark = [pytest.mark.density, pytest.mark.serial, pytest.mark.disruptive]
 FILL_CLEANUP = Bound("the fill namespace and its pods to be gone", timeout_s=600, interval_s=2)

@@ -10,9 +10,14 @@ from __future__ import annotations
 import pytest
 
 from fixtures.reporting import attach
-from netconform.core.density_check import NodeVerdict, render_warm_pool_text, starved_rows, warm_pool_rows
+from netconform.core.density.check import (
+    NodeVerdict,
+    render_warm_pool_text,
+    starved_rows,
+    warm_pool_rows,
+)
+from netconform.core.density.vpc_cni_config import VpcCniConfig
 from netconform.core.instance_types import bundled_limits
-from netconform.core.vpc_cni_config import VpcCniConfig
 
 pytestmark = [pytest.mark.density, pytest.mark.readonly]
 ENV_COMMAND = (

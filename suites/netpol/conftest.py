@@ -10,11 +10,11 @@ from fixtures.namespaces import NamespaceFactory
 from fixtures.options import HarnessOptions
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.kube.netpol_model import DIAL_PORT, NetpolTopology, SctpSupport, sctp_supported
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.methods import NetexecDial
-from netconform.adapters.probe.netpol_enforcement import prove_enforcement
-from netconform.adapters.probe.netpol_run import BASELINE_PROBES
+from netconform.checks.netpol.enforcement import prove_enforcement
+from netconform.checks.netpol.run import BASELINE_PROBES
+from netconform.checks.netpol.topology import DIAL_PORT, NetpolTopology, SctpSupport, sctp_supported
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
 from netconform.core.netpol.enforcement import Decision, decide
 from netconform.core.profiles import Profile

@@ -13,9 +13,9 @@ import allure
 import pytest
 
 from fixtures.reporting import attach
-from netconform.adapters.kube.netpol_model import NetpolTopology, SctpSupport
 from netconform.adapters.probe.model import Prober
-from netconform.adapters.probe.netpol_run import StepRun, run_case
+from netconform.checks.netpol.run import StepRun, run_case
+from netconform.checks.netpol.topology import NetpolTopology, SctpSupport
 from netconform.core.netpol.cases import CASES, Case, TargetMode
 from netconform.core.netpol.deviations import Deviations
 from netconform.core.netpol.enforcement import Action, Decision

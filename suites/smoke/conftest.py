@@ -12,9 +12,9 @@ from fixtures.options import HarnessOptions
 from fixtures.reporting import attach, attach_namespace_diagnostics
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.probe.baseline import Baseline, Outcome, deploy
 from netconform.adapters.probe.exec_prober import ExecProber
-from netconform.core.diagnosis import EgressSource, expected_egress_source
+from netconform.checks.connectivity.baseline import Baseline, Outcome, deploy
+from netconform.core.connectivity.diagnosis import EgressSource, expected_egress_source
 from netconform.core.profiles import AWS_NODE, ClusterFacts, Profile
 
 TESTBED_EGRESS_TARGET = "http://172.30.1.2:8080/clientip"  # agnhost netexec in the test bed's nc-ext netns

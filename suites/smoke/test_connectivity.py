@@ -1,7 +1,7 @@
 """Connectivity baseline: the pod network works before its policies are judged.
 
 One check per path; each failure names the path, both endpoints, the command that reproduces it and what
-it usually means, judged against control paths probed alongside (see netconform.core.diagnosis).
+it usually means, judged against control paths probed alongside (see netconform.core.connectivity.diagnosis).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import Callable
 import pytest
 
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.probe import spread
-from netconform.adapters.probe.baseline import Baseline, Outcome
-from netconform.core.diagnosis import EgressSource
+from netconform.checks.connectivity import spread
+from netconform.checks.connectivity.baseline import Baseline, Outcome
+from netconform.core.connectivity.diagnosis import EgressSource
 from netconform.core.profiles import Detection, Profile
 
 Judge = Callable[[Outcome], None]

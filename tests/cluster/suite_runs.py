@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netconform.adapters.junit import load_run
-from netconform.core.verdicts import Outcome, Run
+from netconform.core.run.diff import Outcome, Run
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -20,9 +20,9 @@ from fixtures.reporting import attach
 from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import NotFound, call
-from netconform.adapters.kube.nodes import list_node_facts
 from netconform.adapters.waits import Bound, NotYet, wait_until
-from netconform.core.density_check import (
+from netconform.checks.density.nodes import list_node_facts
+from netconform.core.density.check import (
     Verdict,
     context_for,
     group_rows,

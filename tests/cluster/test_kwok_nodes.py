@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.core.density import DensityOptions, max_pods
+from netconform.core.density.maxpods import DensityOptions, max_pods
 from netconform.core.instance_types import bundled_limits
 
 EXPECTED_FAKE_NODES = 200

@@ -17,13 +17,13 @@ from suite_runs import run_suite
 from fixtures.namespaces import NamespaceSet
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.kube.netpol_model import DIAL_PORT, NetpolTopology
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.methods import NetexecDial
-from netconform.adapters.probe.netpol_run import BASELINE_PROBES, run_case
+from netconform.checks.netpol.run import BASELINE_PROBES, run_case
+from netconform.checks.netpol.topology import DIAL_PORT, NetpolTopology
 from netconform.core.netpol.cases import Case, by_id, states
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
-from netconform.core.verdicts import Outcome
+from netconform.core.run.diff import Outcome
 from netconform.testbed import lifecycle
 
 NETPOL = "suites/netpol/test_networkpolicy.py::test_networkpolicy"

@@ -18,10 +18,10 @@ from fixtures.namespaces import NamespaceSet
 from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.probe.baseline import CONTAINER, Baseline, Outcome, deploy
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.waits import Bound, NotYet, wait_until
-from netconform.core.diagnosis import Path
+from netconform.checks.connectivity.baseline import CONTAINER, Baseline, Outcome, deploy
+from netconform.core.connectivity.diagnosis import Path
 
 EGRESS_TARGET = "http://172.30.1.2:8080/clientip"
 KUBE_PROXY_PROGRAMMED = Bound("kube-proxy to program the Service", timeout_s=30, interval_s=1)

@@ -25,9 +25,9 @@ import os
 
 import pytest
 
-from netconform.adapters.kube.netpol_model import NetpolTopology, SctpSupport
-from netconform.adapters.probe import netpol_run
-from netconform.adapters.probe.netpol_enforcement import prove_enforcement
+from netconform.checks.netpol.topology import NetpolTopology, SctpSupport
+from netconform.checks.netpol import run as netpol_run
+from netconform.checks.netpol.enforcement import prove_enforcement
 from netconform.adapters.probe.simulated import SimulatedProber
 from netconform.core.netpol.enforcement import decide
 from netconform.core.profiles import PROFILES, ProfileName

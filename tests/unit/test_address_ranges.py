@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.address_ranges import pod_ip_evidence
+from netconform.core.connectivity.address_ranges import pod_ip_evidence
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.apiserver_paths import (
+from netconform.core.apiserver.paths import (
     PATHS,
     Backend,
     Mechanism,

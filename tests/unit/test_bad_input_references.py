@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.references import image_reference_problem, label_value_problem
+from netconform.core.run.references import image_reference_problem, label_value_problem
 
 GOOD_IMAGES = [
     "busybox",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.diagnosis import (
+from netconform.core.connectivity.diagnosis import (
     FALLBACK,
     EgressSource,
     Finding,

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from netconform.adapters.probe import payload
+from netconform.checks.connectivity import payload
 
 BUSYBOX_NSLOOKUP = """Server:\t\t10.96.0.10
 Address:\t10.96.0.10:53

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.redact import (
+from netconform.core.run.redact import (
     REDACTED,
     Redactor,
     redact,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from netconform.core.run_summary import (
+from netconform.core.run.summary import (
     CaseOutcome,
     Kind,
     Outcome,
@@ -68,7 +68,7 @@ def test_passed_and_skipped_have_no_category() -> None:
 def test_allurerc_categories_are_the_python_rules() -> None:
     allurerc = json.loads((REPO / "reports" / "allurerc.json").read_text())
     assert allurerc["categories"] == allure_categories(), (
-        "reports/allurerc.json is out of date: paste netconform.core.run_summary.allure_categories() into it"
+        "reports/allurerc.json is out of date: paste netconform.core.run.summary.allure_categories() into it"
     )
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.spread import NodeView, plan_eni_spread, ring_pairs, unusable_reasons, usable_nodes
+from netconform.core.connectivity.spread import (
+    NodeView,
+    plan_eni_spread,
+    ring_pairs,
+    unusable_reasons,
+    usable_nodes,
+)
 
 
 def test_usable_nodes_leave_out_simulated_unready_and_tainted_sorted() -> None:

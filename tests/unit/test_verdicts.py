@@ -9,7 +9,7 @@ import pytest
 
 from netconform.adapters.junit import load_run
 from netconform.cli import main
-from netconform.core.verdicts import ChangeKind, Outcome, Run, Verdict, diff_runs, regressions
+from netconform.core.run.diff import ChangeKind, Outcome, Run, Verdict, diff_runs, regressions
 
 P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.netpol.selectors import LabelSelector, Operator, Requirement
-from netconform.core.profiles import PROFILES, ProfileName
-from netconform.core.webhook_audit import (
+from netconform.core.apiserver.webhook_audit import (
     ApiServiceFacts,
     BackendPod,
     ServiceBackend,
@@ -16,6 +14,8 @@ from netconform.core.webhook_audit import (
     render_table,
     worst,
 )
+from netconform.core.profiles import PROFILES, ProfileName
+from netconform.core.selectors import LabelSelector, Operator, Requirement
 
 VPC = PROFILES[ProfileName.VPC_CNI]
 OVERLAY = PROFILES[ProfileName.CALICO_OVERLAY]

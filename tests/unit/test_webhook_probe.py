@@ -10,9 +10,9 @@ from typing import Any, cast
 from kubernetes.client.rest import ApiException
 
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.adapters.kube.webhooks import DENY_MESSAGE, WebhookKind, probe_webhook
 from netconform.adapters.waits import Bound
-from netconform.core.apiserver_paths import Backend, Mechanism, Reach, path
+from netconform.checks.apiserver.webhooks import DENY_MESSAGE, WebhookKind, probe_webhook
+from netconform.core.apiserver.paths import Backend, Mechanism, Reach, path
 
 TARGET = path(Mechanism.VALIDATING_WEBHOOK, Backend.HOST_NETWORK)
 SHORT = Bound("the test's webhook to take effect", timeout_s=0.5, interval_s=0.01)

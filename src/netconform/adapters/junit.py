@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from netconform.core.verdicts import Outcome, Run, Verdict
+from netconform.core.run.diff import Outcome, Run, Verdict
 from netconform.errors import InputError
 
 

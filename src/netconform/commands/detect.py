@@ -10,7 +10,7 @@ from typing import Any
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.facts import gather_cluster_facts
 from netconform.commands._cluster_args import add_cluster_arguments, connect
-from netconform.core.address_ranges import pod_ip_evidence
+from netconform.core.connectivity.address_ranges import pod_ip_evidence
 from netconform.core.profiles import detect_profile
 from netconform.errors import ExitCode
 

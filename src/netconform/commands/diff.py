@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from netconform.adapters.junit import load_run
-from netconform.core import verdicts
+from netconform.core.run import diff as run_diff
 from netconform.errors import ExitCode
 
 
@@ -31,14 +31,14 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     before, after = load_run(args.before), load_run(args.after)
-    changes = verdicts.diff_runs(before, after)
+    changes = run_diff.diff_runs(before, after)
     if args.output == "json":
         print(
             json.dumps(
                 {
                     "before": before.counts(),
                     "after": after.counts(),
-                    "regressions": len(verdicts.regressions(changes)),
+                    "regressions": len(run_diff.regressions(changes)),
                     "changes": [
                         {
                             "kind": c.kind.name.lower(),
@@ -54,26 +54,26 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(verdicts.render_text(before, after, changes))
+        print(run_diff.render_text(before, after, changes))
     if args.alluredir:
         write_allure_result(args.alluredir, before, after, changes)
-    return ExitCode.FINDINGS if verdicts.regressions(changes) else ExitCode.OK
+    return ExitCode.FINDINGS if run_diff.regressions(changes) else ExitCode.OK
 
 
 def write_allure_result(
-    directory: Path, before: verdicts.Run, after: verdicts.Run, changes: list[verdicts.Change]
+    directory: Path, before: run_diff.Run, after: run_diff.Run, changes: list[run_diff.Change]
 ) -> None:
     """One Allure result, "before/after conformance diff", carrying the text and HTML diff as attachments."""
     directory.mkdir(parents=True, exist_ok=True)
     attachments = []
     for body, mime, ext in (
-        (verdicts.render_text(before, after, changes), "text/plain", "txt"),
-        (verdicts.render_html(before, after, changes), "text/html", "html"),
+        (run_diff.render_text(before, after, changes), "text/plain", "txt"),
+        (run_diff.render_html(before, after, changes), "text/html", "html"),
     ):
         source = f"{uuid.uuid4()}-attachment.{ext}"
         (directory / source).write_text(body)
         attachments.append({"name": f"conformance diff ({ext})", "source": source, "type": mime})
-    regressed = verdicts.regressions(changes)
+    regressed = run_diff.regressions(changes)
     result = {
         "uuid": str(uuid.uuid4()),
         "name": "before/after conformance diff",

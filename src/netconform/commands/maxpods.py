@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from netconform.core.density import (
+from netconform.core.density.maxpods import (
     DEFAULT_CNI_VERSION,
     CniVersion,
     DensityOptions,

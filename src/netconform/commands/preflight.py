@@ -33,12 +33,12 @@ from typing import Any
 import yaml
 
 from netconform.adapters.aws.eks import parse_target
-from netconform.adapters.aws.gather import gather_preflight_inputs
 from netconform.adapters.aws.session import AwsClients, make_clients
 from netconform.adapters.junit import load_run
 from netconform.adapters.kube.aws_node import read_aws_node_env
+from netconform.checks.upgrade.gather import gather_preflight_inputs
 from netconform.commands._cluster_args import add_cluster_arguments, connect
-from netconform.core.upgrade import Code, PreflightReport, Severity, run_checks
+from netconform.core.upgrade.preflight import Code, PreflightReport, Severity, run_checks
 from netconform.errors import CannotCheck, ExitCode, InputError
 
 FORMAT = "netconform.preflight/v1"

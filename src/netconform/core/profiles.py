@@ -34,7 +34,7 @@ class Expect(enum.Enum):
 
 
 class DensityFormula(enum.Enum):
-    """Where a node's max pods comes from (see ``netconform.core.density``)."""
+    """Where a node's max pods comes from (see ``netconform.core.density.maxpods``)."""
 
     ENI_SECONDARY_IP = "eni-secondary-ip"  # ENIs × (IPs − 1) + 2, capped 110/250
     ENI_PREFIX = "eni-prefix"  # ENIs × ((IPs − 1) × 16) + 2 on Nitro, else secondary-IP; capped 110/250

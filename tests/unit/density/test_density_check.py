@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.density import CniVersion
-from netconform.core.density_check import (
+from netconform.core.density.check import (
     Basis,
     NodeFacts,
     Severity,
@@ -22,9 +21,10 @@ from netconform.core.density_check import (
     summary,
     warm_pool_rows,
 )
+from netconform.core.density.maxpods import CniVersion
+from netconform.core.density.vpc_cni_config import VpcCniConfig
 from netconform.core.instance_types import InstanceLimits
 from netconform.core.profiles import PROFILES, ProfileName
-from netconform.core.vpc_cni_config import VpcCniConfig
 
 # m5.large: 3 ENIs x 10 IPv4, 2 vCPUs -> 29 (secondary), 434 uncapped with PD, capped 110.
 # m5.4xlarge: 8 x 30, 16 vCPUs -> 234 uncapped, capped 110.

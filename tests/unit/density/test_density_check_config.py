@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.density import CniVersion, DensityOptions, WarmPoolConfig
+from netconform.core.density.maxpods import CniVersion, DensityOptions, WarmPoolConfig
+from netconform.core.density.vpc_cni_config import aws_node_daemonset, from_aws_node, image_version
 from netconform.core.profiles import ClusterFacts, ContainerFacts, DaemonSetFacts
-from netconform.core.vpc_cni_config import aws_node_daemonset, from_aws_node, image_version
 
 ECR = "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.adapters.kube.nodes import node_facts
-from netconform.core.density_check import NodeFacts
-from netconform.core.density_fill import (
+from netconform.checks.density.nodes import node_facts
+from netconform.core.density.check import NodeFacts
+from netconform.core.density.fill import (
     FillPlan,
     FillRun,
     PodObservation,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from netconform.core.density import DensityOptions, max_pods
+from netconform.core.density.maxpods import DensityOptions, max_pods
 from netconform.core.instance_types import bundled_limits, limits_from_describe, parse_snapshot
 from netconform.errors import InputError
 

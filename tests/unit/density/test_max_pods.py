@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netconform.core.density import (
+from netconform.core.density.maxpods import (
     CniVersion,
     DensityOptions,
     IpMode,

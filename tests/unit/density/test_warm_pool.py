@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.density import IpMode, WarmPoolConfig, warm_pool
+from netconform.core.density.maxpods import IpMode, WarmPoolConfig, warm_pool
 from netconform.core.instance_types import InstanceLimits
 from netconform.errors import InputError
 

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from netconform.core.subnets import (
+from netconform.core.upgrade.subnets import (
     SubnetUsage,
     free_address_count,
     free_prefix_blocks,

@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from netconform.core.subnets import SubnetUsage
-from netconform.core.upgrade import (
+from netconform.core.upgrade.preflight import (
     AddonFacts,
     AvailableVersion,
     ClusterFacts,
@@ -24,6 +23,7 @@ from netconform.core.upgrade import (
     parse_addon_version,
     run_checks,
 )
+from netconform.core.upgrade.subnets import SubnetUsage
 
 V = parse_addon_version
 SCHEMA = json.dumps(

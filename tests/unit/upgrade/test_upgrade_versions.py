@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.upgrade import AddonVersion, AvailableVersion, choose_target, parse_addon_version
+from netconform.core.upgrade.preflight import (
+    AddonVersion,
+    AvailableVersion,
+    choose_target,
+    parse_addon_version,
+)
 from netconform.errors import InputError
 
 

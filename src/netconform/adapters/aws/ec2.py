@@ -8,8 +8,8 @@ from typing import Any
 
 from netconform.adapters.aws.errors import DEFAULT_RETRY, RetryPolicy, call
 from netconform.adapters.aws.instance_types import fetch_instance_limits
-from netconform.core.subnets import SubnetUsage, parse_networks
-from netconform.core.upgrade import InstanceTypeFacts, SubnetFacts
+from netconform.core.upgrade.preflight import InstanceTypeFacts, SubnetFacts
+from netconform.core.upgrade.subnets import SubnetUsage, parse_networks
 from netconform.errors import InputError
 
 # DescribeSubnets / DescribeNetworkInterfaces filters take at most 200 values; stay well below.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from netconform.adapters.aws.errors import DEFAULT_RETRY, RetryPolicy, call, is_not_found
-from netconform.core.upgrade import (
+from netconform.core.upgrade.preflight import (
     AddonFacts,
     AddonVersion,
     AvailableVersion,

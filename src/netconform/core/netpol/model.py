@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from netconform.core.selectors import Labels
 from netconform.core.truthtable import Probe, Protocol
 
 __all__ = ["Cluster", "ContainerPort", "IPAddress", "Labels", "Namespace", "Pod", "Probe", "Protocol"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Labels = Mapping[str, str]
 
 # The API server sets this label on every namespace (NamespaceDefaultLabelName, GA in 1.22) and overwrites any
 # other value, so policies can select a namespace by its name.

@@ -24,9 +24,9 @@ from typing import Any
 
 import jsonschema
 import jsonschema.exceptions
-import yaml
 
-from netconform.core import subnets as subnet_math
+from netconform.core.addon_config import configuration_document
+from netconform.core.upgrade import subnets as subnet_math
 from netconform.errors import InputError
 
 # --- versions -----
@@ -209,22 +209,6 @@ def choose_target(
         return requested
     versions = sorted(a.version for a in available)
     return versions[-1] if versions else None
-
-
-def configuration_document(text: str | None) -> dict[str, Any] | None:
-    """Parse ``configurationValues`` (EKS accepts JSON or YAML). Raises ValueError when it is neither."""
-    if text is None or not text.strip():
-        return None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise ValueError(f"neither JSON nor YAML: {err}") from err
-    if not isinstance(doc, dict):
-        raise ValueError("the top level is not an object")
-    return doc
 
 
 def configured_env(addon: AddonFacts | None) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import call
-from netconform.core.density_check import NodeFacts
+from netconform.core.density.check import NodeFacts
 
 PAGE_SIZE: Final = 500
 INSTANCE_TYPE_LABELS: Final = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")

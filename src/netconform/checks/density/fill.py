@@ -16,9 +16,9 @@ from typing import Any, Final
 
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import call
-from netconform.adapters.kube.nodes import pods_on_node
 from netconform.adapters.waits import Bound, NotYet, wait_until
-from netconform.core.density_fill import FillPlan, FillRun, PodObservation, PodState, classify_pod
+from netconform.checks.density.nodes import pods_on_node
+from netconform.core.density.fill import FillPlan, FillRun, PodObservation, PodState, classify_pod
 
 FILL_SETTLED = Bound("fill pods to run (or settle)", timeout_s=900, interval_s=3)
 EXTRA_JUDGED = Bound("the scheduler to judge the pod beyond the ceiling", timeout_s=120, interval_s=2)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from netconform.core.diagnosis import IPV4_ICMP_OVERHEAD
+from netconform.core.connectivity.diagnosis import IPV4_ICMP_OVERHEAD
 
 LARGE_BODY_BYTES = 64 * 1024  # dozens of full-size packets at any common MTU (1500, 8951, 9001)
 TRANSFER_TIMEOUT_S = 5

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from netconform.adapters.kube.netpol_model import NetpolTopology, observed_table
 from netconform.adapters.probe.model import Prober, ProbeResult
 from netconform.adapters.probe.retry import probe_until_expected
+from netconform.checks.netpol.topology import NetpolTopology, observed_table
 from netconform.core.netpol.cases.model import (
     Case,
     PolicyDoc,

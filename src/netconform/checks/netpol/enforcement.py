@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 
-from netconform.adapters.kube.netpol_model import NetpolTopology
 from netconform.adapters.probe.model import ProbeJob, Prober
-from netconform.adapters.probe.netpol_run import BASELINE_ATTEMPTS, STEP_PAUSE_S
 from netconform.adapters.probe.retry import probe_until_expected
+from netconform.checks.netpol.run import BASELINE_ATTEMPTS, STEP_PAUSE_S
+from netconform.checks.netpol.topology import NetpolTopology
 from netconform.core.netpol.cases import by_id, states
 from netconform.core.netpol.cases.model import TargetMode
 from netconform.core.netpol.enforcement import EnforcementProof

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from netconform.core.density import CniVersion, DensityOptions, WarmPoolConfig
+from netconform.core.addon_config import configuration_document
+from netconform.core.density.maxpods import CniVersion, DensityOptions, WarmPoolConfig
 from netconform.core.profiles import AWS_NODE, ClusterFacts, ContainerFacts, DaemonSetFacts
-from netconform.core.upgrade import configuration_document
 from netconform.errors import InputError
 
 PREFIX_DELEGATION: Final = "ENABLE_PREFIX_DELEGATION"

@@ -23,12 +23,12 @@ from netconform.adapters.kube.cluster import KubeCluster, PodInfo
 from netconform.adapters.kube.errors import KubeError
 from netconform.adapters.kube.execution import ExecResult, kubectl_exec
 from netconform.adapters.kube.manifests import ImageSettings, pod
-from netconform.adapters.probe import payload
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.model import Endpoint, ProbeJob, ProbeResult
 from netconform.adapters.probe.retry import probe_until_expected
 from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
-from netconform.core.diagnosis import (
+from netconform.checks.connectivity import payload
+from netconform.core.connectivity.diagnosis import (
     EgressSource,
     Finding,
     Path,
@@ -36,7 +36,7 @@ from netconform.core.diagnosis import (
     egress_meaning,
     mtu_note,
 )
-from netconform.core.spread import NodeView, usable_nodes
+from netconform.core.connectivity.spread import NodeView, usable_nodes
 from netconform.core.truthtable import Cell, Protocol
 
 HTTP_PORT = 8080

@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from netconform.core.apiserver_paths import HOST_NETWORK_ADVICE
-from netconform.core.netpol.selectors import LabelSelector
+from netconform.core.apiserver.paths import HOST_NETWORK_ADVICE
 from netconform.core.profiles import Expect, Profile
+from netconform.core.selectors import LabelSelector
 
 KUBE_SYSTEM_LABELS = {"kubernetes.io/metadata.name": "kube-system"}
 

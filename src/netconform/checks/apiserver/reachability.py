@@ -16,7 +16,7 @@ from kubernetes.stream import portforward
 
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import KubeError, api_message
-from netconform.core.apiserver_paths import ApiServerPath, Observation, Reach, unreachable_symptom
+from netconform.core.apiserver.paths import ApiServerPath, Observation, Reach, unreachable_symptom
 
 # The API server's proxy gives up dialling after 30 s and answers 503; wait a little longer so that its
 # answer, not our client's timeout, is what gets reported.

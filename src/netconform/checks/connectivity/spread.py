@@ -7,7 +7,9 @@ addresses; a node whose primary ENI would need more pods than the smoke suite cr
 from __future__ import annotations
 
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.probe.baseline import (
+from netconform.adapters.probe.model import Endpoint, ProbeJob
+from netconform.adapters.probe.retry import probe_until_expected
+from netconform.checks.connectivity.baseline import (
     CONTAINER,
     HTTP_PORT,
     Baseline,
@@ -15,12 +17,10 @@ from netconform.adapters.probe.baseline import (
     netexec_pod,
     node_views,
 )
-from netconform.adapters.probe.model import Endpoint, ProbeJob
-from netconform.adapters.probe.retry import probe_until_expected
-from netconform.core.diagnosis import Finding, Path
+from netconform.core.connectivity.diagnosis import Finding, Path
+from netconform.core.connectivity.spread import plan_eni_spread, ring_pairs, unusable_reasons, usable_nodes
 from netconform.core.instance_types import bundled_limits
 from netconform.core.profiles import Expect, Profile
-from netconform.core.spread import plan_eni_spread, ring_pairs, unusable_reasons, usable_nodes
 from netconform.core.truthtable import Cell, Protocol
 
 

@@ -21,7 +21,8 @@ from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import NotFound, call
 from netconform.adapters.kube.manifests import ImageSettings
-from netconform.adapters.kube.webhooks import (
+from netconform.adapters.waits import Bound, NotYet, wait_until
+from netconform.checks.apiserver.webhooks import (
     POD_NETWORK_PORT,
     TlsServer,
     free_host_port,
@@ -29,9 +30,8 @@ from netconform.adapters.kube.webhooks import (
     resolve_service,
     tls_server_pod,
 )
-from netconform.adapters.waits import Bound, NotYet, wait_until
-from netconform.core.apiserver_paths import ApiServerPath, Observation, Reach
-from netconform.core.webhook_audit import ApiServiceFacts
+from netconform.core.apiserver.paths import ApiServerPath, Observation, Reach
+from netconform.core.apiserver.webhook_audit import ApiServiceFacts
 
 VERSION = "v1"
 # The availability controller's discovery check gives up after 5 s; a failure must persist this long

@@ -28,9 +28,9 @@ from netconform.adapters.kube.errors import NotFound, api_message, call
 from netconform.adapters.kube.manifests import ImageSettings, pod
 from netconform.adapters.tls import CertificateAuthority, KeyPair
 from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
-from netconform.core.apiserver_paths import ApiServerPath, Observation, Reach, unreachable_symptom
-from netconform.core.netpol.selectors import LabelSelector, Operator, Requirement
-from netconform.core.webhook_audit import BackendPod, ServiceBackend, WebhookFacts
+from netconform.core.apiserver.paths import ApiServerPath, Observation, Reach, unreachable_symptom
+from netconform.core.apiserver.webhook_audit import BackendPod, ServiceBackend, WebhookFacts
+from netconform.core.selectors import LabelSelector, Operator, Requirement
 
 PROBE_LABEL = "netconform.io/webhook-probe"
 ADDED_LABEL = "added-label"  # what agnhost's /add-label sets (to "yes")

@@ -25,7 +25,7 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from netconform.core.density import (
+from netconform.core.density.maxpods import (
     PODS_ON_HOST_NETWORK,
     DensityOptions,
     IpMode,
@@ -35,9 +35,9 @@ from netconform.core.density import (
     max_pods,
     warm_pool,
 )
+from netconform.core.density.vpc_cni_config import VpcCniConfig
 from netconform.core.instance_types import InstanceLimits
 from netconform.core.profiles import DensityFormula, Profile
-from netconform.core.vpc_cni_config import VpcCniConfig
 
 
 class Severity(enum.Enum):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from netconform.core.density_check import NodeFacts
+from netconform.core.density.check import NodeFacts
 from netconform.errors import InputError
 
 TOO_MANY_PODS: Final = "Too many pods"

@@ -1,0 +1,1 @@
+"""The apiserver conformance suite."""

@@ -1,0 +1,1 @@
+"""The netpol conformance suite."""

@@ -3,7 +3,7 @@ every path collected for a summary at the end of the run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -11,10 +11,13 @@ from fixtures.namespaces import NamespaceFactory
 from fixtures.options import HarnessOptions
 from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.core.apiserver.paths import Observation, Verdict, judge, summary
+from netconform.core.apiserver.paths import Observation, PathVerdict, judge, summary
 from netconform.core.profiles import Profile
 
-_verdicts = pytest.StashKey[list[Verdict]]()
+VerdictOf = Callable[[Observation], PathVerdict]
+"""The ``verdict_of`` fixture: judge an observation under the run's profile."""
+
+_verdicts = pytest.StashKey[list[PathVerdict]]()
 _profile = pytest.StashKey[Profile]()
 
 
@@ -37,11 +40,11 @@ def module_namespace(
 
 
 @pytest.fixture
-def verdict_of(profile: Profile, pytestconfig: pytest.Config):  # type: ignore[no-untyped-def]
+def verdict_of(profile: Profile, pytestconfig: pytest.Config) -> VerdictOf:
     """Judge an observation under the profile, record it for the summary, and fail readably if it is
     not what the profile expects."""
 
-    def check(observation: Observation) -> Verdict:
+    def check(observation: Observation) -> PathVerdict:
         verdict = judge(observation, profile)
         pytestconfig.stash.setdefault(_verdicts, []).append(verdict)
         pytestconfig.stash[_profile] = profile
@@ -53,7 +56,7 @@ def verdict_of(profile: Profile, pytestconfig: pytest.Config):  # type: ignore[n
     return check
 
 
-def _details(verdict: Verdict) -> str:
+def _details(verdict: PathVerdict) -> str:
     obs = verdict.observation
     return "\n".join(
         [

@@ -8,6 +8,7 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.checks.apiserver import apiservices
 from netconform.core.apiserver.paths import Backend, Mechanism, path
+from suites.apiserver.conftest import VerdictOf
 
 pytestmark = pytest.mark.apiserver
 
@@ -21,7 +22,7 @@ def test_api_service_becomes_available(  # noqa: PLR0917 (pytest passes fixtures
     images: ImageSettings,
     run_id: str,
     backend: Backend,
-    verdict_of,  # type: ignore[no-untyped-def]
+    verdict_of: VerdictOf,
 ) -> None:
     """Available=True proves the API server reached the pod; FailedDiscoveryCheck says it could not."""
     short = BACKENDS[backend]

@@ -13,6 +13,7 @@ from netconform.checks.apiserver import reachability
 from netconform.checks.apiserver.webhooks import free_host_port
 from netconform.core.apiserver.paths import Backend, Mechanism, path
 from netconform.core.truthtable import Protocol
+from suites.apiserver.conftest import VerdictOf
 
 pytestmark = pytest.mark.apiserver
 
@@ -57,7 +58,7 @@ def test_pods_proxy(
     kube: KubeCluster,
     http_servers: dict[Backend, HttpServer],
     backend: Backend,
-    verdict_of,  # type: ignore[no-untyped-def]
+    verdict_of: VerdictOf,
 ) -> None:
     server = http_servers[backend]
     verdict_of(
@@ -77,7 +78,7 @@ def test_services_proxy(
     kube: KubeCluster,
     http_servers: dict[Backend, HttpServer],
     backend: Backend,
-    verdict_of,  # type: ignore[no-untyped-def]
+    verdict_of: VerdictOf,
 ) -> None:
     server = http_servers[backend]
     verdict_of(
@@ -92,7 +93,7 @@ def test_services_proxy(
     )
 
 
-def test_exec(kube: KubeCluster, http_servers: dict[Backend, HttpServer], verdict_of) -> None:  # type: ignore[no-untyped-def]
+def test_exec(kube: KubeCluster, http_servers: dict[Backend, HttpServer], verdict_of: VerdictOf) -> None:
     server = http_servers[Backend.POD_NETWORK]
     token = f"netconform-{secrets.token_hex(4)}"
     verdict_of(
@@ -102,7 +103,7 @@ def test_exec(kube: KubeCluster, http_servers: dict[Backend, HttpServer], verdic
     )
 
 
-def test_logs(kube: KubeCluster, http_servers: dict[Backend, HttpServer], verdict_of) -> None:  # type: ignore[no-untyped-def]
+def test_logs(kube: KubeCluster, http_servers: dict[Backend, HttpServer], verdict_of: VerdictOf) -> None:
     server = http_servers[Backend.POD_NETWORK]
     verdict_of(
         reachability.logs_contain(
@@ -116,7 +117,9 @@ def test_logs(kube: KubeCluster, http_servers: dict[Backend, HttpServer], verdic
     )
 
 
-def test_port_forward(kube: KubeCluster, http_servers: dict[Backend, HttpServer], verdict_of) -> None:  # type: ignore[no-untyped-def]
+def test_port_forward(
+    kube: KubeCluster, http_servers: dict[Backend, HttpServer], verdict_of: VerdictOf
+) -> None:
     server = http_servers[Backend.POD_NETWORK]
     verdict_of(
         reachability.port_forward_http(

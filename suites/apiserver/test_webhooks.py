@@ -11,6 +11,7 @@ from netconform.checks.apiserver import webhooks
 from netconform.core.apiserver import webhook_audit
 from netconform.core.apiserver.paths import Backend, Mechanism, path
 from netconform.core.profiles import Expect, Profile
+from suites.apiserver.conftest import VerdictOf
 
 pytestmark = pytest.mark.apiserver
 
@@ -46,7 +47,7 @@ def test_api_server_calls_the_webhook(  # noqa: PLR0917 (pytest passes fixtures 
     run_id: str,
     kind: webhooks.WebhookKind,
     backend: Backend,
-    verdict_of,  # type: ignore[no-untyped-def]
+    verdict_of: VerdictOf,
 ) -> None:
     """A ConfigMap the validating webhook must deny, or the mutating webhook must label: either proves the
     API server reached the webhook's pod; "failed calling webhook" proves it could not."""

@@ -13,7 +13,7 @@ from fixtures.reporting import attach, attach_namespace_diagnostics
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.exec_prober import ExecProber
-from netconform.checks.connectivity.baseline import Baseline, Outcome, deploy
+from netconform.checks.connectivity.baseline import Baseline, CheckResult, deploy
 from netconform.core.connectivity.diagnosis import EgressSource, expected_egress_source
 from netconform.core.profiles import AWS_NODE, ClusterFacts, Profile
 
@@ -46,14 +46,14 @@ def baseline(
             namespace_factory.created.remove(namespace)
 
 
-Judge = Callable[[Outcome], None]
+Judge = Callable[[CheckResult], None]
 
 
 @pytest.fixture(scope="session")
 def judge(baseline: Baseline) -> Judge:
     """Skip, pass or fail with the outcome's own words (no traceback: the message says it all)."""
 
-    def verdict(outcome: Outcome) -> None:
+    def verdict(outcome: CheckResult) -> None:
         attach(outcome.path.value, outcome.message())
         if outcome.skipped:
             pytest.skip(outcome.skipped)

@@ -12,11 +12,11 @@ import pytest
 
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.checks.connectivity import spread
-from netconform.checks.connectivity.baseline import Baseline, Outcome
+from netconform.checks.connectivity.baseline import Baseline, CheckResult
 from netconform.core.connectivity.diagnosis import EgressSource
 from netconform.core.profiles import Detection, Profile
 
-Judge = Callable[[Outcome], None]
+Judge = Callable[[CheckResult], None]
 
 pytestmark = pytest.mark.smoke
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netconform.adapters.junit import load_run
-from netconform.core.run.diff import Outcome, Run
+from netconform.core.run.diff import Run
+from netconform.core.run.outcomes import Outcome
 
 REPO = Path(__file__).resolve().parents[2]
 

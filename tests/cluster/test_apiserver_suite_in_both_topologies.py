@@ -12,7 +12,7 @@ from pathlib import Path
 
 from suite_runs import run_suite
 
-from netconform.core.run.diff import Outcome
+from netconform.core.run.outcomes import Outcome
 from netconform.testbed.addresses import Topology
 
 

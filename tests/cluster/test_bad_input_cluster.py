@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.safety import RunExitCode
 from netconform.adapters.kube import manifests, sweep
 from netconform.adapters.kube.cluster import KubeCluster, PodStartFailure
 from netconform.adapters.kube.serviceaccount_kubeconfig import (
@@ -22,6 +21,7 @@ from netconform.adapters.kube.serviceaccount_kubeconfig import (
 )
 from netconform.adapters.waits import Bound, WaitTimeout
 from netconform.cli import main
+from netconform.errors import RunExitCode
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = Bound("pods to become Ready", timeout_s=8, interval_s=1)

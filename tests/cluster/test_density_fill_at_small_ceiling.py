@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from suite_runs import run_suite
 
-from netconform.core.run.diff import Outcome
+from netconform.core.run.outcomes import Outcome
 from netconform.testbed import lifecycle
 from netconform.testbed.components import MAX_PODS
 

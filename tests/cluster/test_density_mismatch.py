@@ -23,7 +23,7 @@ from netconform.adapters.kube.errors import NotFound, call
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.checks.density.nodes import list_node_facts
 from netconform.core.density.check import (
-    Verdict,
+    CeilingVerdict,
     context_for,
     group_rows,
     judge_nodes,
@@ -40,9 +40,9 @@ KWOK_NODES = 200
 NODES_GONE = Bound("the wrong fake nodes to be deleted", timeout_s=60, interval_s=1)
 # name suffix -> (instance type, node group, advertised pods, verdict under the stock VPC CNI)
 WRONG = {
-    "above": ("m5.large", "ng-general", 110, Verdict.ABOVE_IP_CEILING),  # ENI ceiling 29
-    "below": ("m5.xlarge", "ng-general-xl", 20, Verdict.BELOW_EXPECTED),  # expected 58
-    "t3-above": ("t3.medium", "ng-small", 18, Verdict.ABOVE_IP_CEILING),  # expected 17
+    "above": ("m5.large", "ng-general", 110, CeilingVerdict.ABOVE_IP_CEILING),  # ENI ceiling 29
+    "below": ("m5.xlarge", "ng-general-xl", 20, CeilingVerdict.BELOW_EXPECTED),  # expected 58
+    "t3-above": ("t3.medium", "ng-small", 18, CeilingVerdict.ABOVE_IP_CEILING),  # expected 17
 }
 # Right under secondary IPs, wrong once prefix delegation is on: m5.large still at 29 instead of 110.
 STALE = ("m5.large", "ng-pd", 29)
@@ -69,12 +69,12 @@ def _fake_node(name: str, instance_type: str, group: str, pods: int, run_id: str
 
 
 @pytest.fixture(scope="module")
-def wrong_nodes(kube: KubeCluster, run_id: str) -> Iterator[dict[str, Verdict]]:
+def wrong_nodes(kube: KubeCluster, run_id: str) -> Iterator[dict[str, CeilingVerdict]]:
     """Name of each deliberately wrong node -> the verdict it must get; the stale-PD node is 'stale'."""
     kwok_nodes.create(kube.api, KWOK_NODES)  # idempotent: existing fake nodes are kept
     prefix = f"nc-density-{run_id[-6:]}"
     specs = {f"{prefix}-{k}": v for k, v in WRONG.items()}
-    specs[f"{prefix}-stale"] = (*STALE, Verdict.MATCH)
+    specs[f"{prefix}-stale"] = (*STALE, CeilingVerdict.MATCH)
     try:
         for name, (itype, group, pods, _) in specs.items():
             body = _fake_node(name, itype, group, pods, run_id)
@@ -96,7 +96,7 @@ def wrong_nodes(kube: KubeCluster, run_id: str) -> Iterator[dict[str, Verdict]]:
 
 
 def test_exactly_the_wrong_nodes_are_flagged_among_hundreds(
-    kube: KubeCluster, wrong_nodes: dict[str, Verdict]
+    kube: KubeCluster, wrong_nodes: dict[str, CeilingVerdict]
 ) -> None:
     nodes = list_node_facts(kube)
     assert sum(1 for n in nodes if n.fake) >= KWOK_NODES + len(wrong_nodes)
@@ -104,28 +104,28 @@ def test_exactly_the_wrong_nodes_are_flagged_among_hundreds(
     verdicts = judge_nodes(nodes, context)
     attach("node groups", render_groups_text(group_rows(verdicts)))
     flagged = {v.node.name: v.verdict for v in mismatches(verdicts)}
-    expected = {name: verdict for name, verdict in wrong_nodes.items() if verdict is not Verdict.MATCH}
+    expected = {name: verdict for name, verdict in wrong_nodes.items() if verdict is not CeilingVerdict.MATCH}
     assert flagged == expected, render_groups_text(group_rows(verdicts))
     real = next(v for v in verdicts if v.node.name == addresses.NODE_NAME)
-    assert real.verdict is Verdict.ADVERTISED_IS_CEILING, real.describe()
+    assert real.verdict is CeilingVerdict.ADVERTISED_IS_CEILING, real.describe()
     above = next(v for v in verdicts if v.node.name.endswith("-above"))
     assert "failed to assign an IP address" in above.describe()
     assert "3 × (10 − 1) + 2 = 29" in above.describe()
 
 
 def test_prefix_delegation_flags_nodes_still_on_the_secondary_ip_value(
-    kube: KubeCluster, wrong_nodes: dict[str, Verdict]
+    kube: KubeCluster, wrong_nodes: dict[str, CeilingVerdict]
 ) -> None:
     stale_name = next(name for name in wrong_nodes if name.endswith("-stale"))
     context = context_for(PROFILES[ProfileName.VPC_CNI_PREFIX], None, bundled_limits())
     nodes = [n for n in list_node_facts(kube) if n.name == stale_name]
     [verdict] = judge_nodes(nodes, context)
-    assert verdict.verdict is Verdict.PREFIX_NOT_APPLIED, verdict.describe()
+    assert verdict.verdict is CeilingVerdict.PREFIX_NOT_APPLIED, verdict.describe()
     assert "--max-pods=110" in verdict.describe()
 
 
 def test_the_read_only_suite_fails_naming_exactly_the_wrong_nodes(
-    wrong_nodes: dict[str, Verdict], tmp_path: Path
+    wrong_nodes: dict[str, CeilingVerdict], tmp_path: Path
 ) -> None:
     """The suite itself, as a user runs it (the bed is generic; --profile asks for the VPC CNI math)."""
     command = [
@@ -145,7 +145,7 @@ def test_the_read_only_suite_fails_naming_exactly_the_wrong_nodes(
         command, check=False, cwd=REPO, capture_output=True, text=True, timeout=300, env=os.environ
     )
     named = set(re.findall(r"^E?\s*node (\S+) \(", result.stdout, flags=re.MULTILINE))
-    expected = {name for name, verdict in wrong_nodes.items() if verdict is not Verdict.MATCH}
+    expected = {name for name, verdict in wrong_nodes.items() if verdict is not CeilingVerdict.MATCH}
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
     assert named == expected, result.stdout[-5000:]
     assert "3 of " in result.stdout

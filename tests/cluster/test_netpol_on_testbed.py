@@ -23,7 +23,7 @@ from netconform.checks.netpol.run import BASELINE_PROBES, run_case
 from netconform.checks.netpol.topology import DIAL_PORT, NetpolTopology
 from netconform.core.netpol.cases import Case, by_id, states
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
-from netconform.core.run.diff import Outcome
+from netconform.core.run.outcomes import Outcome
 from netconform.testbed import lifecycle
 
 NETPOL = "suites/netpol/test_networkpolicy.py::test_networkpolicy"

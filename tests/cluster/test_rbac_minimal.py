@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import yaml
 
-from fixtures.safety import RunExitCode
 from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import Conflict, NotFound, call
 from netconform.adapters.kube.serviceaccount_kubeconfig import write_serviceaccount_kubeconfig
+from netconform.errors import RunExitCode
 
 REPO = Path(__file__).resolve().parents[2]
 RBAC_FILE = REPO / "deploy" / "rbac.yaml"

@@ -20,7 +20,7 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.waits import Bound, NotYet, wait_until
-from netconform.checks.connectivity.baseline import CONTAINER, Baseline, Outcome, deploy
+from netconform.checks.connectivity.baseline import CONTAINER, Baseline, CheckResult, deploy
 from netconform.core.connectivity.diagnosis import Path
 
 EGRESS_TARGET = "http://172.30.1.2:8080/clientip"
@@ -34,11 +34,11 @@ def baseline(kube: KubeCluster, namespaces: NamespaceSet, images: ImageSettings)
     return Baseline(kube, deploy(kube, namespaces.make("smoke-break"), images), ExecProber(kube))
 
 
-def failed_checks(outcomes: dict[Path, Outcome]) -> list[Path]:
+def failed_checks(outcomes: dict[Path, CheckResult]) -> list[Path]:
     return [path for path, outcome in outcomes.items() if not outcome.passed and not outcome.skipped]
 
 
-def summary(outcomes: dict[Path, Outcome]) -> str:
+def summary(outcomes: dict[Path, CheckResult]) -> str:
     return "\n".join(outcome.message() for outcome in outcomes.values())
 
 

@@ -1,5 +1,5 @@
 """Bad input to a `pytest suites` run: the run stops with one line and an exit code of
-fixtures.safety.RunExitCode (4 bad input, 6 unreachable or credentials rejected), never a traceback, also
+netconform.errors.RunExitCode (4 bad input, 6 unreachable or credentials rejected), never a traceback, also
 under xdist (where pytest.exit in a worker would end in an INTERNALERROR)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.safety import RunExitCode
+from netconform.errors import RunExitCode
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_FILE = "def test_needs_a_namespace(namespace):\n    pass\n\ndef test_second(namespace):\n    pass\n"

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from netconform.core.run.summary import (
-    CaseOutcome,
-    Kind,
-    Outcome,
-    allure_categories,
-    categorize,
-    render_summary,
-    tally,
-    worst,
-)
+from netconform.core.run.categories import Kind, allure_categories, categorize
+from netconform.core.run.outcomes import CaseResult, Outcome
+from netconform.core.run.summary import render_summary, tally, worst
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,20 +61,29 @@ def test_passed_and_skipped_have_no_category() -> None:
 def test_allurerc_categories_are_the_python_rules() -> None:
     allurerc = json.loads((REPO / "reports" / "allurerc.json").read_text())
     assert allurerc["categories"] == allure_categories(), (
-        "reports/allurerc.json is out of date: paste netconform.core.run.summary.allure_categories() into it"
+        "reports/allurerc.json is out of date: paste "
+        "netconform.core.run.categories.allure_categories() into it"
     )
 
 
-def _outcomes() -> list[CaseOutcome]:
+def _outcomes() -> list[CaseResult]:
     return [
-        CaseOutcome("suites/netpol/t.py::test_a", "netpol", Outcome.PASSED),
-        CaseOutcome("suites/netpol/t.py::test_b", "netpol", Outcome.FAILED, "expected BLOCKED", "failed"),
-        CaseOutcome("suites/netpol/t.py::test_c", "netpol", Outcome.SKIPPED, "no SCTP"),
-        CaseOutcome(
-            "suites/density/t.py::test_d", "density", Outcome.ERROR, "WaitTimeout: timed out after", "broken"
+        CaseResult("suites/netpol/t.py::test_a", Outcome.PASSED, area="netpol"),
+        CaseResult(
+            "suites/netpol/t.py::test_b", Outcome.FAILED, "expected BLOCKED", area="netpol", status="failed"
         ),
-        CaseOutcome("suites/density/t.py::test_e", "density", Outcome.PASSED),
-        CaseOutcome("suites/apiserver/t.py::test_f", "apiserver", Outcome.FAILED, "KeyError: x", "broken"),
+        CaseResult("suites/netpol/t.py::test_c", Outcome.SKIPPED, "no SCTP", area="netpol"),
+        CaseResult(
+            "suites/density/t.py::test_d",
+            Outcome.ERROR,
+            "WaitTimeout: timed out after",
+            area="density",
+            status="broken",
+        ),
+        CaseResult("suites/density/t.py::test_e", Outcome.PASSED, area="density"),
+        CaseResult(
+            "suites/apiserver/t.py::test_f", Outcome.FAILED, "KeyError: x", area="apiserver", status="broken"
+        ),
     ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from netconform.core.run.diff import Outcome, Run, Verdict
+from netconform.core.run.diff import Run
+from netconform.core.run.outcomes import CaseResult, Outcome
 from netconform.errors import InputError
 
 
@@ -23,7 +24,7 @@ def load_run(path: Path) -> Run:
     return Run.of(verdicts, label=path.name)
 
 
-def _verdict(case: ET.Element) -> Verdict:
+def _verdict(case: ET.Element) -> CaseResult:
     classname = case.get("classname", "")
     name = case.get("name", "?")
     test_id = f"{classname.replace('.', '/')}.py::{name}" if classname else name
@@ -33,5 +34,7 @@ def _verdict(case: ET.Element) -> Verdict:
             # The suites mark declared known deviations xfail; JUnit has only <skipped type="pytest.xfail">.
             known = outcome is Outcome.SKIPPED and element.get("type") == "pytest.xfail"
             message = (element.get("message") or element.text or "").strip().splitlines()
-            return Verdict(test_id, Outcome.KNOWN if known else outcome, message[0][:300] if message else "")
-    return Verdict(test_id, Outcome.PASSED)
+            return CaseResult(
+                test_id, Outcome.KNOWN if known else outcome, message[0][:300] if message else ""
+            )
+    return CaseResult(test_id, Outcome.PASSED)

@@ -6,9 +6,9 @@ import pytest
 
 from netconform.core.density.check import (
     Basis,
+    CeilingVerdict,
     NodeFacts,
     Severity,
-    Verdict,
     context_for,
     group_rows,
     judge_node,
@@ -48,28 +48,28 @@ def node(itype: str | None, pods: int | None, name: str = "n1", group: str | Non
 @pytest.mark.parametrize(
     ("context", "itype", "advertised", "verdict", "expected"),
     [
-        (VPC, "m5.large", 29, Verdict.MATCH, 29),
-        (VPC, "m5.large", 30, Verdict.ABOVE_IP_CEILING, 29),
-        (VPC, "m5.large", 110, Verdict.ABOVE_IP_CEILING, 29),
-        (VPC, "m5.large", 20, Verdict.BELOW_EXPECTED, 29),
-        (VPC, "m5.4xlarge", 110, Verdict.MATCH, 110),
-        (VPC, "m5.4xlarge", 234, Verdict.UNCAPPED_MATCH, 110),
-        (VPC, "m5.4xlarge", 200, Verdict.ABOVE_CAP, 110),
-        (VPC, "m5.4xlarge", 235, Verdict.ABOVE_IP_CEILING, 110),
-        (PREFIX, "m5.large", 110, Verdict.MATCH, 110),
-        (PREFIX, "m5.large", 29, Verdict.PREFIX_NOT_APPLIED, 110),
-        (PREFIX, "m5.4xlarge", 234, Verdict.PREFIX_NOT_APPLIED, 110),
-        (PREFIX, "m5.large", 434, Verdict.UNCAPPED_MATCH, 110),
-        (PREFIX, "m5.large", 435, Verdict.ABOVE_IP_CEILING, 110),
-        (PREFIX, "m5.large", 60, Verdict.BELOW_EXPECTED, 110),
-        (PREFIX, "c4.large", 29, Verdict.MATCH, 29),  # Xen: the CNI falls back to secondary IPs
-        (PREFIX, "c5.18xlarge", 250, Verdict.MATCH, 250),  # both modes hit the 250 cap
-        (CALICO, "m5.large", 110, Verdict.ADVERTISED_IS_CEILING, 29),
-        (GENERIC, "m5.large", 500, Verdict.ADVERTISED_IS_CEILING, 29),
-        (VPC, "netconform-testbed", 110, Verdict.ADVERTISED_IS_CEILING, None),
-        (VPC, None, 110, Verdict.ADVERTISED_IS_CEILING, None),
-        (VPC, "m5.large", None, Verdict.NO_CAPACITY, 29),
-        (VPC, "netconform-testbed", None, Verdict.NO_CAPACITY, None),
+        (VPC, "m5.large", 29, CeilingVerdict.MATCH, 29),
+        (VPC, "m5.large", 30, CeilingVerdict.ABOVE_IP_CEILING, 29),
+        (VPC, "m5.large", 110, CeilingVerdict.ABOVE_IP_CEILING, 29),
+        (VPC, "m5.large", 20, CeilingVerdict.BELOW_EXPECTED, 29),
+        (VPC, "m5.4xlarge", 110, CeilingVerdict.MATCH, 110),
+        (VPC, "m5.4xlarge", 234, CeilingVerdict.UNCAPPED_MATCH, 110),
+        (VPC, "m5.4xlarge", 200, CeilingVerdict.ABOVE_CAP, 110),
+        (VPC, "m5.4xlarge", 235, CeilingVerdict.ABOVE_IP_CEILING, 110),
+        (PREFIX, "m5.large", 110, CeilingVerdict.MATCH, 110),
+        (PREFIX, "m5.large", 29, CeilingVerdict.PREFIX_NOT_APPLIED, 110),
+        (PREFIX, "m5.4xlarge", 234, CeilingVerdict.PREFIX_NOT_APPLIED, 110),
+        (PREFIX, "m5.large", 434, CeilingVerdict.UNCAPPED_MATCH, 110),
+        (PREFIX, "m5.large", 435, CeilingVerdict.ABOVE_IP_CEILING, 110),
+        (PREFIX, "m5.large", 60, CeilingVerdict.BELOW_EXPECTED, 110),
+        (PREFIX, "c4.large", 29, CeilingVerdict.MATCH, 29),  # Xen: the CNI falls back to secondary IPs
+        (PREFIX, "c5.18xlarge", 250, CeilingVerdict.MATCH, 250),  # both modes hit the 250 cap
+        (CALICO, "m5.large", 110, CeilingVerdict.ADVERTISED_IS_CEILING, 29),
+        (GENERIC, "m5.large", 500, CeilingVerdict.ADVERTISED_IS_CEILING, 29),
+        (VPC, "netconform-testbed", 110, CeilingVerdict.ADVERTISED_IS_CEILING, None),
+        (VPC, None, 110, CeilingVerdict.ADVERTISED_IS_CEILING, None),
+        (VPC, "m5.large", None, CeilingVerdict.NO_CAPACITY, 29),
+        (VPC, "netconform-testbed", None, CeilingVerdict.NO_CAPACITY, None),
     ],
 )
 def test_verdicts(context, itype, advertised, verdict, expected) -> None:  # type: ignore[no-untyped-def]
@@ -78,25 +78,25 @@ def test_verdicts(context, itype, advertised, verdict, expected) -> None:  # typ
 
 
 def test_instance_type_is_matched_case_insensitively() -> None:
-    assert judge_node(node("M5.Large", 29), VPC).verdict is Verdict.MATCH
+    assert judge_node(node("M5.Large", 29), VPC).verdict is CeilingVerdict.MATCH
 
 
 def test_allocatable_is_what_counts_and_capacity_is_shown_when_it_differs() -> None:
     facts = NodeFacts("n1", "m5.large", "ng", capacity_pods=110, allocatable_pods=29)
     verdict = judge_node(facts, VPC)
-    assert verdict.verdict is Verdict.MATCH
+    assert verdict.verdict is CeilingVerdict.MATCH
     assert "capacity.pods 110, allocatable.pods 29" in verdict.describe()
-    assert judge_node(NodeFacts("n2", "m5.large", capacity_pods=29), VPC).verdict is Verdict.MATCH
+    assert judge_node(NodeFacts("n2", "m5.large", capacity_pods=29), VPC).verdict is CeilingVerdict.MATCH
 
 
 def test_severities() -> None:
-    assert {v for v in Verdict if v.severity is Severity.MISMATCH} == {
-        Verdict.PREFIX_NOT_APPLIED,
-        Verdict.ABOVE_IP_CEILING,
-        Verdict.BELOW_EXPECTED,
-        Verdict.NO_CAPACITY,
+    assert {v for v in CeilingVerdict if v.severity is Severity.MISMATCH} == {
+        CeilingVerdict.PREFIX_NOT_APPLIED,
+        CeilingVerdict.ABOVE_IP_CEILING,
+        CeilingVerdict.BELOW_EXPECTED,
+        CeilingVerdict.NO_CAPACITY,
     }
-    assert Verdict.ABOVE_CAP.severity is Severity.WARNING
+    assert CeilingVerdict.ABOVE_CAP.severity is Severity.WARNING
 
 
 def test_explanations_say_what_to_do_and_show_the_derivation() -> None:
@@ -128,7 +128,7 @@ def test_context_takes_options_from_aws_node_and_the_profile() -> None:
     assert forced.options.prefix_delegation
     assert "prefix delegation from the profile" in forced.why
     # CNI 1.8 cannot delegate prefixes: the secondary-IP value is then right.
-    assert judge_node(node("m5.large", 29), forced).verdict is Verdict.MATCH
+    assert judge_node(node("m5.large", 29), forced).verdict is CeilingVerdict.MATCH
     assert CALICO.basis is Basis.KUBELET
     assert "advertised values are the ceilings" in CALICO.why
     assert "no aws-node: stock VPC CNI settings assumed" in VPC.why
@@ -137,8 +137,8 @@ def test_context_takes_options_from_aws_node_and_the_profile() -> None:
 def test_custom_networking_lowers_the_expectation() -> None:
     config = VpcCniConfig(env={"AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true"}, cni_version=None)
     context = context_for(PROFILES[ProfileName.VPC_CNI], config, CATALOG)
-    assert judge_node(node("m5.large", 20), context).verdict is Verdict.MATCH  # 2 x 9 + 2
-    assert judge_node(node("m5.large", 29), context).verdict is Verdict.ABOVE_IP_CEILING
+    assert judge_node(node("m5.large", 20), context).verdict is CeilingVerdict.MATCH  # 2 x 9 + 2
+    assert judge_node(node("m5.large", 29), context).verdict is CeilingVerdict.ABOVE_IP_CEILING
 
 
 def test_group_table_splits_groups_by_verdict_and_puts_mismatches_first() -> None:
@@ -147,9 +147,9 @@ def test_group_table_splits_groups_by_verdict_and_puts_mismatches_first() -> Non
     verdicts = judge_nodes(nodes, VPC)
     rows = group_rows(verdicts)
     assert [(r.node_group, r.count, r.expected, r.advertised, r.verdict) for r in rows] == [
-        ("ng-a", 1, 29, 110, Verdict.ABOVE_IP_CEILING),
-        ("-", 1, None, 110, Verdict.ADVERTISED_IS_CEILING),
-        ("ng-a", 3, 29, 29, Verdict.MATCH),
+        ("ng-a", 1, 29, 110, CeilingVerdict.ABOVE_IP_CEILING),
+        ("-", 1, None, 110, CeilingVerdict.ADVERTISED_IS_CEILING),
+        ("ng-a", 3, 29, 29, CeilingVerdict.MATCH),
     ]
     assert [v.node.name for v in mismatches(verdicts)] == ["wrong"]
     assert summary(verdicts) == "5 nodes: 4 ok, 0 warnings, 1 mismatches"

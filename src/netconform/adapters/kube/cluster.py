@@ -13,7 +13,7 @@ from netconform.adapters.kube import labels
 from netconform.adapters.kube.errors import Conflict, NotFound, call
 from netconform.adapters.kube.execution import ExecResult, exec_in_pod
 from netconform.adapters.waits import Bound, NotYet, wait_until
-from netconform.errors import CannotCheck
+from netconform.errors import CannotCheck, RunExitCode
 
 PODS_READY = Bound("pods to become Ready", timeout_s=180, interval_s=1)
 NAMESPACE_GONE = Bound("namespace deletion", timeout_s=120, interval_s=1)
@@ -33,6 +33,8 @@ FATAL_WAITING_REASONS = {
 
 class PodStartFailure(CannotCheck):
     """A pod will not become Ready, for a reason that waiting does not cure (``reason``: the kubelet's)."""
+
+    run_exit_code = RunExitCode.PODS_CANNOT_START
 
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)

@@ -1,5 +1,7 @@
 """The Kubernetes API's errors, translated once into the harness's small tree, the cause kept.
 
+(The whole tree, with its exit codes, is drawn in netconform/errors.py.)
+
 NetconformError
   KubeError            an API call failed (any status); .status holds the HTTP status
     NotFound           404
@@ -20,7 +22,7 @@ from typing import TypeVar
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from netconform.errors import CannotCheck, ExitCode, NetconformError
+from netconform.errors import CannotCheck, NetconformError, RunExitCode
 
 T = TypeVar("T")
 
@@ -42,15 +44,15 @@ class Conflict(KubeError):
 
 
 class Forbidden(KubeError, CannotCheck):
-    exit_code = ExitCode.CANNOT_CHECK
+    run_exit_code = RunExitCode.FORBIDDEN
 
 
 class Unauthorized(KubeError, CannotCheck):
-    exit_code = ExitCode.CANNOT_CHECK
+    run_exit_code = RunExitCode.CANNOT_REACH
 
 
 class Transient(KubeError, CannotCheck):
-    exit_code = ExitCode.CANNOT_CHECK
+    run_exit_code = RunExitCode.CANNOT_REACH
 
 
 def api_message(err: ApiException) -> str:

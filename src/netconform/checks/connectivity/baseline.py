@@ -5,9 +5,9 @@ random high port, and a pod whose only job is to pass the kubelet's httpGet read
 check has a Service of its own (``web`` ClusterIP, ``web-np`` NodePort, ``web-dns`` for names,
 ``web-headless``), so that a broken rule set for one Service shows up in exactly one check.
 
-Every check also probes a few *control* paths (the Service check dials the backing pod's IP too, ...) so that
-``core.diagnosis`` can say what the failure usually means. A check returns an ``Outcome``; it never raises for
-a network result.
+Every check also probes a few *control* paths (the Service check dials the backing pod's IP too, ...) so
+``core.connectivity.diagnosis`` can say what the failure usually means. A check returns a ``CheckResult``; it
+never raises for a network result.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def node_views(kube: KubeCluster, *, count_pods: bool = False) -> list[NodeView]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckResult:
     path: Path
     findings: tuple[Finding, ...] = ()
     skipped: str | None = None
@@ -220,9 +220,9 @@ class Baseline:
     prober: ExecProber
     seen: dict[Path, bool] = field(default_factory=dict)  # outcomes so far: controls of later checks
 
-    def run_all(self, egress_target: str | None = None) -> dict[Path, Outcome]:
+    def run_all(self, egress_target: str | None = None) -> dict[Path, CheckResult]:
         """Every check the bed alone supports, in the suite's order (cross-node/ENI need their own pods)."""
-        checks: list[Callable[[], Outcome]] = [
+        checks: list[Callable[[], CheckResult]] = [
             self.pod_to_pod_tcp,
             self.pod_to_pod_udp,
             self.cluster_ip,
@@ -265,7 +265,7 @@ class Baseline:
 
     def _connect_outcome(
         self, path: Path, primary: Sequence[ProbeResult], targets: Sequence[str], observed: dict[Path, bool]
-    ) -> Outcome:
+    ) -> CheckResult:
         observed[path] = all(r.state is Cell.ALLOWED for r in primary)
         self.seen[path] = observed[path]
         findings = tuple(
@@ -280,7 +280,7 @@ class Baseline:
             for r, target in zip(primary, targets, strict=True)
             if r.state is not Cell.ALLOWED
         )
-        return Outcome(path, findings, observed=dict(observed))
+        return CheckResult(path, findings, observed=dict(observed))
 
     def _source_text(self, result: ProbeResult) -> str:
         pods = {p.name: p for p in (self.bed.a, self.bed.b, self.bed.host)}
@@ -293,14 +293,14 @@ class Baseline:
         return self.seen[Path.POD_TCP]
 
     # -- pod -> pod --
-    def pod_to_pod_tcp(self) -> Outcome:
+    def pod_to_pod_tcp(self) -> CheckResult:
         bed = self.bed
         results = self._probe([self._job(bed.b, "pod a", bed.a.ip, HTTP_PORT)])
         return self._connect_outcome(
             Path.POD_TCP, results, [f"{bed.describe(bed.a)} port {HTTP_PORT}/TCP"], {}
         )
 
-    def pod_to_pod_udp(self) -> Outcome:
+    def pod_to_pod_udp(self) -> CheckResult:
         bed = self.bed
         results = self._probe([self._job(bed.b, "pod a", bed.a.ip, UDP_PORT, Protocol.UDP)])
         observed = {Path.POD_TCP: self._pod_tcp_ok()}
@@ -309,7 +309,7 @@ class Baseline:
         )
 
     # -- Services --
-    def cluster_ip(self) -> Outcome:
+    def cluster_ip(self) -> CheckResult:
         bed, ip = self.bed, self.bed.cluster_ips["web"]
         results = self._probe([self._job(bed.b, "svc web", ip, SERVICE_PORT)])
         observed = {Path.POD_TCP: self._pod_tcp_ok()}
@@ -318,10 +318,10 @@ class Baseline:
         )
         return self._connect_outcome(Path.CLUSTER_IP, results, [target], observed)
 
-    def node_port(self) -> Outcome:
+    def node_port(self) -> CheckResult:
         bed = self.bed
         if not bed.nodes:
-            return Outcome(Path.NODE_PORT, skipped="no usable node with an InternalIP")
+            return CheckResult(Path.NODE_PORT, skipped="no usable node with an InternalIP")
         jobs = [
             self._job(bed.b, f"node {n.name}", n.internal_ip, bed.node_port)
             for n in bed.nodes
@@ -350,7 +350,7 @@ class Baseline:
         text = payload.describe_answers(answers) if answers else (last.stdout + last.stderr).strip()[-300:]
         return ok, text, last.reproduce
 
-    def dns_fqdn(self) -> Outcome:
+    def dns_fqdn(self) -> CheckResult:
         bed, name = self.bed, self.bed.fqdn("web-dns")
         ip = bed.cluster_ips["web-dns"]
         ok, seen, reproduce = self._lookup(name, lambda ans: ip in ans.get(name, set()))
@@ -385,9 +385,9 @@ class Baseline:
                     observed,
                 )
             )
-        return Outcome(Path.DNS_FQDN, tuple(findings), observed=observed)
+        return CheckResult(Path.DNS_FQDN, tuple(findings), observed=observed)
 
-    def dns_short_name(self) -> Outcome:
+    def dns_short_name(self) -> CheckResult:
         bed, fqdn, ip = self.bed, self.bed.fqdn("web-dns"), self.bed.cluster_ips["web-dns"]
         if Path.DNS_FQDN not in self.seen:
             self.dns_fqdn()
@@ -415,9 +415,9 @@ class Baseline:
                     observed,
                 )
             )
-        return Outcome(Path.DNS_SHORT, tuple(findings), observed=observed)
+        return CheckResult(Path.DNS_SHORT, tuple(findings), observed=observed)
 
-    def dns_headless(self) -> Outcome:
+    def dns_headless(self) -> CheckResult:
         bed, name = self.bed, self.bed.fqdn("web-headless")
         if Path.DNS_FQDN not in self.seen:
             self.dns_fqdn()
@@ -425,19 +425,19 @@ class Baseline:
         ok, seen, reproduce = self._lookup(name, lambda ans: ans.get(name, set()) == want)
         observed = {Path.DNS_FQDN: self.seen[Path.DNS_FQDN], Path.DNS_HEADLESS: ok}
         if ok:
-            return Outcome(
+            return CheckResult(
                 Path.DNS_HEADLESS, observed=observed, notes=(f"{name} -> {', '.join(sorted(want))}",)
             )
         detail = f"expected exactly the pod IPs {', '.join(sorted(want))}; answered: {seen}"
         target = f"{name} (headless, pods a and b)"
-        return Outcome(
+        return CheckResult(
             Path.DNS_HEADLESS,
             (Finding(Path.DNS_HEADLESS, bed.describe(bed.b), target, detail, reproduce, observed),),
             observed=observed,
         )
 
     # -- host network and kubelet --
-    def host_network_to_pod(self) -> Outcome:
+    def host_network_to_pod(self) -> CheckResult:
         bed = self.bed
         results = self._probe([self._job(bed.host, "pod a", bed.a.ip, HTTP_PORT)])
         return self._connect_outcome(
@@ -447,18 +447,18 @@ class Baseline:
             {Path.POD_TCP: self._pod_tcp_ok()},
         )
 
-    def pod_to_host_network(self) -> Outcome:
+    def pod_to_host_network(self) -> CheckResult:
         bed = self.bed
         results = self._probe([self._job(bed.b, "hostNetwork pod", bed.host.ip, bed.host_port)])
         target = f"{bed.describe(bed.host)} port {bed.host_port}/TCP"
         return self._connect_outcome(Path.POD_TO_HOST, results, [target], {Path.POD_TCP: self._pod_tcp_ok()})
 
-    def node_to_pod(self) -> Outcome:
+    def node_to_pod(self) -> CheckResult:
         """The kubelet's httpGet readiness probe is a node -> pod connection: Ready proves it."""
         bed, name = self.bed, self.bed.kubelet_probed
         try:
             pod = self.kube.wait_pods_ready(bed.namespace, [name], KUBELET_PROBED)[0]
-            return Outcome(
+            return CheckResult(
                 Path.NODE_TO_POD,
                 observed={Path.NODE_TO_POD: True},
                 notes=(f"kubelet on {pod.node} -> {pod.ip}:{HTTP_PORT} /hostname: Ready",),
@@ -476,7 +476,7 @@ class Baseline:
                 reproduce,
                 {Path.NODE_TO_POD: False},
             )
-            return Outcome(Path.NODE_TO_POD, (finding,), observed={Path.NODE_TO_POD: False})
+            return CheckResult(Path.NODE_TO_POD, (finding,), observed={Path.NODE_TO_POD: False})
 
     # -- payloads and MTU --
     def _transfers(self) -> list[tuple[PodInfo, PodInfo, payload.Transfer, str]]:
@@ -494,7 +494,7 @@ class Baseline:
         self.seen[Path.LARGE_TRANSFER] = all(t.ok for _, _, t, _ in out)
         return out
 
-    def large_transfer(self) -> Outcome:
+    def large_transfer(self) -> CheckResult:
         transfers = self._transfers()
         observed = {Path.POD_TCP: self._pod_tcp_ok(), Path.LARGE_TRANSFER: self.seen[Path.LARGE_TRANSFER]}
         findings = tuple(
@@ -510,9 +510,9 @@ class Baseline:
             if not tr.ok
         )
         notes = tuple(f"{s.name} -> {t.name}: {tr.detail}" for s, t, tr, _ in transfers)
-        return Outcome(Path.LARGE_TRANSFER, findings, notes=notes, observed=observed)
+        return CheckResult(Path.LARGE_TRANSFER, findings, notes=notes, observed=observed)
 
-    def mtu_dont_fragment(self) -> Outcome:
+    def mtu_dont_fragment(self) -> CheckResult:
         bed = self.bed
         pings = {}
         for source, target in ((bed.b, bed.a), (bed.a, bed.b)):
@@ -540,10 +540,10 @@ class Baseline:
                     )
                 )
         notes = tuple(f"{s.name} -> {t.name}: {p.detail}" for s, t, p, _ in pings.values())
-        return Outcome(Path.MTU_DF, tuple(findings), notes=notes, observed=observed)
+        return CheckResult(Path.MTU_DF, tuple(findings), notes=notes, observed=observed)
 
     # -- egress --
-    def egress_source(self, target_url: str, expected: EgressSource | None) -> Outcome:
+    def egress_source(self, target_url: str, expected: EgressSource | None) -> CheckResult:
         """What a server outside the pod network saw (it answers GET <path> with the client's ip:port)."""
         bed = self.bed
         parts = urlsplit(target_url)
@@ -555,19 +555,19 @@ class Baseline:
             finding = Finding(
                 Path.EGRESS_SOURCE, source, target, f"no answer: {got.detail}", result.reproduce, {}
             )
-            return Outcome(Path.EGRESS_SOURCE, (finding,))
+            return CheckResult(Path.EGRESS_SOURCE, (finding,))
         node_ips = [n.internal_ip for n in bed.nodes if n.name == bed.b.node] or [
             n.internal_ip for n in bed.nodes
         ]
         seen = classify_egress_source(got.body, bed.b.ip, node_ips)
         note = f"{target_url} saw {got.body}: the {seen.value} (pod {bed.b.ip}, node {', '.join(node_ips)})"
         if expected is None or seen is expected:
-            return Outcome(Path.EGRESS_SOURCE, notes=(note,), observed={Path.EGRESS_SOURCE: True})
+            return CheckResult(Path.EGRESS_SOURCE, notes=(note,), observed={Path.EGRESS_SOURCE: True})
         detail = (
             f"{note}; the CNI profile expects the {expected.value}. Usually: {egress_meaning(expected, seen)}"
         )
         finding = Finding(Path.EGRESS_SOURCE, source, target, detail, result.reproduce, {})
-        return Outcome(Path.EGRESS_SOURCE, (finding,), notes=(note,))
+        return CheckResult(Path.EGRESS_SOURCE, (finding,), notes=(note,))
 
 
 def _retry(bound: Bound, attempt: Callable[[], T], ok: Callable[[T], bool]) -> tuple[bool, T]:

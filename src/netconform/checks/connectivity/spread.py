@@ -13,7 +13,7 @@ from netconform.checks.connectivity.baseline import (
     CONTAINER,
     HTTP_PORT,
     Baseline,
-    Outcome,
+    CheckResult,
     netexec_pod,
     node_views,
 )
@@ -51,7 +51,7 @@ def _probe_pairs(
     pairs: list[tuple[str, str]],
     placed: dict[str, tuple[str, str]],
     observed: dict[Path, bool],
-) -> Outcome:
+) -> CheckResult:
     ns = check.bed.namespace
     jobs = [
         ProbeJob(Endpoint(f"pod {s}", ns, s, CONTAINER), f"pod {t}", placed[t][0], HTTP_PORT, Protocol.TCP)
@@ -75,14 +75,14 @@ def _probe_pairs(
         f"{s} ({placed[s][1]}) -> {t} ({placed[t][1]}, {placed[t][0]}): {r.state.name.lower()}"
         for (s, t), r in zip(pairs, results, strict=True)
     )
-    return Outcome(path, findings, notes=notes, observed=dict(observed))
+    return CheckResult(path, findings, notes=notes, observed=dict(observed))
 
 
-def cross_node(check: Baseline, images: ImageSettings) -> Outcome:
+def cross_node(check: Baseline, images: ImageSettings) -> CheckResult:
     """A ring over the usable nodes: one pod per node, each probing the next node's pod."""
     reason = _one_node_reason(check)
     if reason:
-        return Outcome(Path.CROSS_NODE, skipped=reason)
+        return CheckResult(Path.CROSS_NODE, skipped=reason)
     pairs = ring_pairs([n.name for n in check.bed.nodes])
     nodes = sorted({n for pair in pairs for n in pair})
     names = {f"ring-{i}": node for i, node in enumerate(nodes)}
@@ -98,16 +98,16 @@ def cross_node(check: Baseline, images: ImageSettings) -> Outcome:
 
 def cross_eni(
     check: Baseline, images: ImageSettings, profile: Profile, *, prefix_delegation: bool = False
-) -> Outcome:
+) -> CheckResult:
     """Fill a second node until some pod must hold a secondary-ENI address, then probe every pod there."""
     if profile.pod_ips_from_vpc is not Expect.YES:
-        return Outcome(
+        return CheckResult(
             Path.CROSS_ENI,
             skipped=f"pod IPs are not ENI addresses under the {profile.name.value} profile: no ENI to cross",
         )
     reason = _one_node_reason(check)
     if reason:
-        return Outcome(Path.CROSS_ENI, skipped=reason)
+        return CheckResult(Path.CROSS_ENI, skipped=reason)
     views = {v.name: v for v in usable_nodes(node_views(check.kube, count_pods=True))}
     client_node, target_node = check.bed.nodes[0].name, check.bed.nodes[1].name
     target = views[target_node]
@@ -116,7 +116,7 @@ def cross_eni(
         target, limits.ipv4_per_eni if limits else None, prefix_delegation=prefix_delegation
     )
     if plan.node is None:
-        return Outcome(Path.CROSS_ENI, skipped=plan.skipped)
+        return CheckResult(Path.CROSS_ENI, skipped=plan.skipped)
     names = {"eni-client": client_node, **{f"eni-{i}": target_node for i in range(plan.pods)}}
     placed = _place(check, images, names)
     if Path.CROSS_NODE not in check.seen:

@@ -160,7 +160,7 @@ class Observation:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class PathVerdict:
     observation: Observation
     expected: Expect
     ok: bool
@@ -209,20 +209,20 @@ def advice(target: ApiServerPath, reach: Reach) -> str:
     )
 
 
-def judge(observation: Observation, profile: Profile) -> Verdict:
+def judge(observation: Observation, profile: Profile) -> PathVerdict:
     """Compare one observation with what ``profile`` expects of its path."""
     target = observation.path
     expected = expectation(target, profile)
     seen = _describe_observation(observation)
     if observation.reach is Reach.INCONCLUSIVE:
-        return Verdict(
+        return PathVerdict(
             observation,
             expected,
             ok=False,
             message=f"{target.title}: could not check: {seen}",
         )
     if expected is Expect.UNKNOWN:
-        return Verdict(
+        return PathVerdict(
             observation,
             expected,
             ok=True,
@@ -230,7 +230,7 @@ def judge(observation: Observation, profile: Profile) -> Verdict:
         )
     reached = observation.reach is Reach.REACHED
     if reached == (expected is Expect.YES):
-        return Verdict(observation, expected, ok=True, message=f"{target.title}: {seen}, as expected")
+        return PathVerdict(observation, expected, ok=True, message=f"{target.title}: {seen}, as expected")
     wanted = "reachable" if expected is Expect.YES else "unreachable"
     lines = [
         f"{target.title} ({target.id}): expected {wanted} under profile {profile.name.value}, but {seen}",
@@ -238,7 +238,7 @@ def judge(observation: Observation, profile: Profile) -> Verdict:
     ]
     if observation.reproduce:
         lines.append(f"reproduce: {observation.reproduce}")
-    return Verdict(observation, expected, ok=False, message="\n".join(lines))
+    return PathVerdict(observation, expected, ok=False, message="\n".join(lines))
 
 
 def _describe_observation(observation: Observation) -> str:
@@ -262,7 +262,7 @@ def inferred_routability(observations: Iterable[Observation]) -> Expect:
     return Expect.UNKNOWN
 
 
-def summary(verdicts: Sequence[Verdict], profile: Profile) -> str:
+def summary(verdicts: Sequence[PathVerdict], profile: Profile) -> str:
     """A text table of every path checked, and what the pod-network paths say about the cluster."""
     rows = [("path", "expected", "observed", "status", "verdict", "detail")]
     for verdict in sorted(verdicts, key=lambda v: PATHS.index(v.path)):

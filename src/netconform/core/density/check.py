@@ -46,7 +46,7 @@ class Severity(enum.Enum):
     MISMATCH = "mismatch"
 
 
-class Verdict(enum.Enum):
+class CeilingVerdict(enum.Enum):
     MATCH = "match"
     UNCAPPED_MATCH = "match (uncapped)"
     ADVERTISED_IS_CEILING = "advertised is the ceiling"
@@ -58,9 +58,13 @@ class Verdict(enum.Enum):
 
     @property
     def severity(self) -> Severity:
-        if self in (Verdict.MATCH, Verdict.UNCAPPED_MATCH, Verdict.ADVERTISED_IS_CEILING):
+        if self in (
+            CeilingVerdict.MATCH,
+            CeilingVerdict.UNCAPPED_MATCH,
+            CeilingVerdict.ADVERTISED_IS_CEILING,
+        ):
             return Severity.OK
-        if self is Verdict.ABOVE_CAP:
+        if self is CeilingVerdict.ABOVE_CAP:
             return Severity.WARNING
         return Severity.MISMATCH
 
@@ -115,7 +119,7 @@ class DensityContext:
 @dataclass(frozen=True, slots=True)
 class NodeVerdict:
     node: NodeFacts
-    verdict: Verdict
+    verdict: CeilingVerdict
     explanation: str
     expected: MaxPods | None = None
     """The expected ceiling (capped), None for types the catalog does not know."""
@@ -169,7 +173,7 @@ def judge_node(node: NodeFacts, context: DensityContext) -> NodeVerdict:
         label = f"instance type {node.instance_type!r}" if node.instance_type else "no instance-type label"
         return NodeVerdict(
             node,
-            Verdict.ADVERTISED_IS_CEILING if advertised is not None else Verdict.NO_CAPACITY,
+            CeilingVerdict.ADVERTISED_IS_CEILING if advertised is not None else CeilingVerdict.NO_CAPACITY,
             f"{label} is not an EC2 type (not an EKS node): the advertised value is the ceiling",
         )
     expected = max_pods(limits, context.options)
@@ -180,40 +184,40 @@ def judge_node(node: NodeFacts, context: DensityContext) -> NodeVerdict:
 
 def _verdict(
     node: NodeFacts, context: DensityContext, expected: MaxPods, ip_ceiling: int
-) -> tuple[Verdict, str]:
+) -> tuple[CeilingVerdict, str]:
     advertised = node.advertised
     if advertised is None:
-        return Verdict.NO_CAPACITY, "the node reports no pods capacity (kubelet not registered yet?)"
+        return CeilingVerdict.NO_CAPACITY, "the node reports no pods capacity (kubelet not registered yet?)"
     if context.basis is Basis.KUBELET:
-        return Verdict.ADVERTISED_IS_CEILING, (
+        return CeilingVerdict.ADVERTISED_IS_CEILING, (
             f"pod IPs do not come from ENIs; the ENI default for {expected.instance_type} would be "
             f"{expected.value} (nodes keep it unless --max-pods / max-pods-per-node overrides it)"
         )
     if advertised == expected.value:
-        return Verdict.MATCH, "as the ENI math expects"
+        return CeilingVerdict.MATCH, "as the ENI math expects"
     if expected.mode is IpMode.PREFIX_DELEGATION:
         secondary = _secondary_values(expected.instance_type, context)
         if advertised in secondary:
-            return Verdict.PREFIX_NOT_APPLIED, (
+            return CeilingVerdict.PREFIX_NOT_APPLIED, (
                 f"prefix delegation is on but the node still advertises the secondary-IP value {advertised}:"
                 f" the node group needs --max-pods={expected.value} (eksctl max-pods-per-node, or a new"
                 " managed node group) to use the prefixes"
             )
     if advertised > ip_ceiling:
-        return Verdict.ABOVE_IP_CEILING, (
+        return CeilingVerdict.ABOVE_IP_CEILING, (
             f"the ENIs give only {ip_ceiling - PODS_ON_HOST_NETWORK} pod IPs (+{PODS_ON_HOST_NETWORK}"
             f" host-network pods = {ip_ceiling}): pods beyond that stay ContainerCreating with 'failed to"
             f" assign an IP address to container'; set the kubelet's max-pods to {expected.value}"
         )
     if advertised == ip_ceiling:
-        return Verdict.UNCAPPED_MATCH, (
+        return CeilingVerdict.UNCAPPED_MATCH, (
             f"the uncapped ENI value (self-managed AL2 or AL2023 nodeadm, without the {expected.cap} cap)"
         )
     if advertised > expected.value:
-        return Verdict.ABOVE_CAP, (
+        return CeilingVerdict.ABOVE_CAP, (
             f"above the managed node group cap {expected.cap} but within the IP ceiling {ip_ceiling}"
         )
-    return Verdict.BELOW_EXPECTED, (
+    return CeilingVerdict.BELOW_EXPECTED, (
         f"{expected.value - advertised} pods fewer than the ENIs allow: the kubelet's max-pods is set lower,"
         " or the nodes were built for another CNI configuration (custom networking, MAX_ENI) than the one"
         " read from aws-node"
@@ -248,14 +252,14 @@ class GroupRow:
     count: int
     expected: int | None
     advertised: int | None
-    verdict: Verdict
+    verdict: CeilingVerdict
     example: str
     """One node of the row, for kubectl."""
 
 
 def group_rows(verdicts: Iterable[NodeVerdict]) -> list[GroupRow]:
     """The node-group table: one row per (group, type, expected, advertised, verdict), mismatches first."""
-    buckets: dict[tuple[str, str, int | None, int | None, Verdict], list[str]] = {}
+    buckets: dict[tuple[str, str, int | None, int | None, CeilingVerdict], list[str]] = {}
     for v in verdicts:
         key = (
             v.node.node_group or "-",

@@ -11,33 +11,16 @@ import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-
-class Outcome(enum.Enum):
-    PASSED = "passed"
-    FAILED = "failed"
-    ERROR = "error"  # the test could not run to its verdict (setup failed, cluster unreachable)
-    SKIPPED = "skipped"
-    KNOWN = "known"  # a declared known deviation (pytest xfail)
-
-    @property
-    def bad(self) -> bool:
-        return self in (Outcome.FAILED, Outcome.ERROR)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    test_id: str  # "suites/netpol/test_policies.py::test_case[deny-all-ingress-pod-ip]"
-    outcome: Outcome
-    message: str = ""  # first line of the failure or skip reason
+from netconform.core.run.outcomes import CaseResult, Outcome
 
 
 @dataclass(frozen=True)
 class Run:
-    verdicts: Mapping[str, Verdict]
+    verdicts: Mapping[str, CaseResult]
     label: str = ""  # where it came from (file name), for the report
 
     @classmethod
-    def of(cls, verdicts: Iterable[Verdict], label: str = "") -> Run:
+    def of(cls, verdicts: Iterable[CaseResult], label: str = "") -> Run:
         return cls({v.test_id: v for v in verdicts}, label)
 
     def counts(self) -> dict[str, int]:
@@ -60,8 +43,8 @@ class ChangeKind(enum.Enum):
 class Change:
     kind: ChangeKind
     test_id: str
-    before: Verdict | None
-    after: Verdict | None
+    before: CaseResult | None
+    after: CaseResult | None
 
     def describe(self) -> str:
         was = self.before.outcome.value if self.before else "absent"
@@ -82,7 +65,7 @@ def diff_runs(before: Run, after: Run) -> list[Change]:
     return sorted(changes, key=lambda c: (c.kind.value, c.test_id))
 
 
-def _classify(was: Verdict | None, now: Verdict | None) -> ChangeKind | None:
+def _classify(was: CaseResult | None, now: CaseResult | None) -> ChangeKind | None:
     if was is None and now is not None:
         return ChangeKind.NEW_TEST_FAILING if now.outcome.bad else ChangeKind.NEW_TEST_PASSING
     if now is None:

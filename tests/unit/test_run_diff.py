@@ -9,7 +9,8 @@ import pytest
 
 from netconform.adapters.junit import load_run
 from netconform.cli import main
-from netconform.core.run.diff import ChangeKind, Outcome, Run, Verdict, diff_runs, regressions
+from netconform.core.run.diff import ChangeKind, Run, diff_runs, regressions
+from netconform.core.run.outcomes import CaseResult, Outcome
 
 P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
 
@@ -35,20 +36,22 @@ P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
 def test_each_transition_is_classified(
     before: Outcome | None, after: Outcome | None, kind: ChangeKind | None
 ) -> None:
-    run_before = Run.of([Verdict("t", before)] if before else [])
-    run_after = Run.of([Verdict("t", after)] if after else [])
+    run_before = Run.of([CaseResult("t", before)] if before else [])
+    run_after = Run.of([CaseResult("t", after)] if after else [])
     assert [c.kind for c in diff_runs(run_before, run_after)] == ([kind] if kind else [])
 
 
 def test_same_failure_with_a_new_message_is_reported() -> None:
-    before = Run.of([Verdict("t", F, "timeout")])
-    after = Run.of([Verdict("t", F, "refused")])
+    before = Run.of([CaseResult("t", F, "timeout")])
+    after = Run.of([CaseResult("t", F, "refused")])
     assert [c.kind for c in diff_runs(before, after)] == [ChangeKind.STILL_FAILING_DIFFERENTLY]
 
 
 def test_new_failures_come_first_and_only_they_regress() -> None:
-    before = Run.of([Verdict("a-fixed", F), Verdict("b-broken", P), Verdict("c-gone", P), Verdict("d", P)])
-    after = Run.of([Verdict("a-fixed", P), Verdict("b-broken", F, "boom"), Verdict("d", P)])
+    before = Run.of(
+        [CaseResult("a-fixed", F), CaseResult("b-broken", P), CaseResult("c-gone", P), CaseResult("d", P)]
+    )
+    after = Run.of([CaseResult("a-fixed", P), CaseResult("b-broken", F, "boom"), CaseResult("d", P)])
     changes = diff_runs(before, after)
     assert [(c.kind, c.test_id) for c in changes] == [
         (ChangeKind.NEW_FAILURE, "b-broken"),
@@ -74,7 +77,7 @@ def test_junit_is_read_into_verdicts(tmp_path: Path) -> None:
     path.write_text(JUNIT)
     run = load_run(path)
     assert run.verdicts["suites/netpol/test_x.py::test_a[pod-ip]"].outcome is P
-    assert run.verdicts["suites/netpol/test_x.py::test_b"] == Verdict(
+    assert run.verdicts["suites/netpol/test_x.py::test_b"] == CaseResult(
         "suites/netpol/test_x.py::test_b", F, "AssertionError: 2 wrong cells"
     )
     assert run.counts() == {"passed": 1, "failed": 1, "error": 1, "skipped": 1, "known": 0}

@@ -8,9 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from fixtures.namespaces import NamespaceFactory
-from fixtures.options import HarnessOptions
-from fixtures.reporting import attach
-from netconform.adapters.kube.cluster import KubeCluster
+from fixtures.reporting import attach, test_failed
 from netconform.core.apiserver.paths import Observation, PathVerdict, judge, summary
 from netconform.core.profiles import Profile
 
@@ -22,21 +20,16 @@ _profile = pytest.StashKey[Profile]()
 
 
 @pytest.fixture(scope="module")
-def module_namespace(
-    namespace_factory: NamespaceFactory,
-    kube: KubeCluster,
-    options: HarnessOptions,
-    request: pytest.FixtureRequest,
-) -> Iterator[str]:
+def module_namespace(namespace_factory: NamespaceFactory, request: pytest.FixtureRequest) -> Iterator[str]:
     """One namespace for a module's servers: they are shared by its tests, to keep pods few."""
     base = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
-    name = namespace_factory.create(base, request.node.nodeid)
-    yield name
-    if options.keep_namespaces == "always":
-        return
-    kube.delete_namespace(name)
-    if name in namespace_factory.created:
-        namespace_factory.created.remove(name)
+    module = request.node
+
+    def failed() -> bool:
+        return any(test_failed(item) for item in request.session.items if item.parent is module)
+
+    with namespace_factory.scoped(request.node.nodeid, failed) as owned:
+        yield owned.make(base)
 
 
 @pytest.fixture

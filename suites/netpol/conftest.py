@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.namespaces import NamespaceFactory
-from fixtures.options import HarnessOptions
+from fixtures.namespaces import NamespaceFactory, NamespaceSet, any_failed
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.exec_prober import ExecProber
@@ -30,44 +29,37 @@ def netpol_prober(kube: KubeCluster) -> ExecProber:
 
 @pytest.fixture(scope="session")
 def netpol_namespaces(
-    namespace_factory: NamespaceFactory, kube: KubeCluster, options: HarnessOptions
-) -> Iterator[dict[str, str]]:
-    created: dict[str, str] = {}
-    yield created
-    if options.keep_namespaces == "always":
-        return
-    for name in created.values():
-        kube.delete_namespace(name)
-        if name in namespace_factory.created:
-            namespace_factory.created.remove(name)
+    namespace_factory: NamespaceFactory, request: pytest.FixtureRequest
+) -> Iterator[NamespaceSet]:
+    """x, y and z for the whole suite, released by the factory's keep policy when the session ends."""
+    with namespace_factory.scoped("suites/netpol", any_failed(request, "netpol_topology")) as owned:
+        yield owned
 
 
 @pytest.fixture(scope="session")
 def sctp_support(
     kube: KubeCluster,
     images: ImageSettings,
-    namespace_factory: NamespaceFactory,
-    netpol_namespaces: dict[str, str],
+    netpol_namespaces: NamespaceSet,
 ) -> SctpSupport:
     """Detected once: can pods open SCTP sockets here (the test bed's kernel cannot)?"""
-    ns = _namespace(namespace_factory, netpol_namespaces, "x", {"ns": "x"})
+    ns = netpol_namespaces.make("x", {"ns": "x"})
     return sctp_supported(kube, ns, images)
 
 
 @pytest.fixture(scope="session")
-def netpol_topology(  # noqa: PLR0917 (pytest passes fixtures by name)
+def netpol_topology(
     sctp_support: SctpSupport,
     kube: KubeCluster,
     images: ImageSettings,
-    namespace_factory: NamespaceFactory,
-    netpol_namespaces: dict[str, str],
+    netpol_namespaces: NamespaceSet,
     netpol_prober: ExecProber,
 ) -> NetpolTopology:
     """Deployed, Ready, and a fully green policy-free matrix in every target mode before any policy."""
     topology = NetpolTopology.deploy(
         kube,
         images,
-        lambda base, labels: _namespace(namespace_factory, netpol_namespaces, base, labels),
+        netpol_namespaces.make,
         sctp=sctp_support.supported,
     )
     probes = [*BASELINE_PROBES, Probe(81, Protocol.TCP), Probe(81, Protocol.UDP)]
@@ -82,9 +74,3 @@ def netpol_enforcement(
     """One deny-all probe, set against the profile: run the catalog, skip it with the proof, or fail it in one
     line (a dead policy engine, or a profile that does not fit the cluster)."""
     return decide(profile, prove_enforcement(netpol_topology, netpol_prober))
-
-
-def _namespace(factory: NamespaceFactory, created: dict[str, str], base: str, labels: dict[str, str]) -> str:
-    if base not in created:
-        created[base] = factory.create(base, "suites/netpol", labels)
-    return created[base]

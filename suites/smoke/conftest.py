@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fixtures.namespaces import NamespaceFactory
+from fixtures.namespaces import NamespaceFactory, any_failed
 from fixtures.options import HarnessOptions
 from fixtures.reporting import attach, attach_namespace_diagnostics
 from netconform.adapters.kube.cluster import KubeCluster
@@ -34,16 +34,9 @@ def baseline(
     options: HarnessOptions,
     request: pytest.FixtureRequest,
 ) -> Iterator[Baseline]:
-    namespace = namespace_factory.create("smoke", "suites/smoke")
-    failures_before = request.session.testsfailed
-    try:
+    with namespace_factory.scoped("suites/smoke", any_failed(request, "baseline")) as owned:
+        namespace = owned.make("smoke")
         yield Baseline(kube, deploy(kube, namespace, images), ExecProber(kube))
-    finally:
-        failed = request.session.testsfailed > failures_before
-        keep = options.keep_namespaces == "always" or (options.keep_namespaces == "failed" and failed)
-        if not keep:
-            kube.delete_namespace(namespace)
-            namespace_factory.created.remove(namespace)
 
 
 Judge = Callable[[CheckResult], None]

@@ -14,6 +14,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# Child runs skip the plugins they do not use (see child_pytest.py).
+CHILD_ADDOPTS = "-p no:hypothesispytest"
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUITE = REPO_ROOT / "suites" / "netpol" / "test_networkpolicy.py"
 
@@ -126,6 +129,7 @@ def netpol_enforcement(profile, netpol_topology, netpol_prober):
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin", "simulation"]\n')
     pytester.makepyfile(simulation=SIMULATION)
     pytester.makeini("[pytest]\nmarkers =\n  netpol: area\n  cluster: needs a cluster\n")

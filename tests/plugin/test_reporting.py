@@ -10,6 +10,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# Child runs skip the plugins they do not use (see child_pytest.py).
+CHILD_ADDOPTS = "-p no:hypothesispytest"
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INI = "[pytest]\nmarkers =\n  netpol: area\n  density: area\n  cluster: needs a cluster\n"
 
@@ -26,6 +29,7 @@ SECRETS = (TOKEN, CLIENT_KEY, AWS_KEY_ID, AWS_SECRET, AWS_SESSION, JWT)
 @pytest.fixture
 def harness(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))  # xdist workers import fixtures.plugin from the repo
+    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
     monkeypatch.delenv("KUBECONFIG", raising=False)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]\n')
     pytester.makeini(INI)

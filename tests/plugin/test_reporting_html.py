@@ -17,6 +17,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# Child runs skip the plugins they do not use (see child_pytest.py).
+CHILD_ADDOPTS = "-p no:hypothesispytest"
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ALLURE = REPO_ROOT / "node_modules" / ".bin" / "allure"
 CHROMIUM = shutil.which("chromium")
@@ -89,6 +92,7 @@ def test_report_renders_totals_an_attachment_and_two_runs_of_history(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]\n')
     pytester.makeini("[pytest]\nmarkers =\n  cluster: needs a cluster\n")
     pytester.makepyfile(test_small_suite=SUITE)

@@ -8,7 +8,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from netconform.adapters.aws.instance_types import fetch_instance_limits
 from netconform.cli import main
@@ -86,34 +85,7 @@ def test_bad_arguments_exit_2(capsys, argv: list[str]) -> None:
     assert err.count("\n") == 1
 
 
-# --- --from-aws ---------------------------------------------------------------------------------------------
-@pytest.fixture
-def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Any:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
-
-
-def test_from_aws_reads_live_limits(capsys, fake_aws) -> None:
-    code, out, _ = run(capsys, "m5.large", "p5.48xlarge", "--from-aws", "--output", "json")
-    assert code == 0
-    assert json.loads(out) == {"m5.large": 29, "p5.48xlarge": 100}
-
-
-def test_from_aws_unknown_type_exit_2(capsys, fake_aws) -> None:
-    code, _, err = run(capsys, "m5.lrage", "--from-aws")
-    assert code == 2
-    assert "m5.lrage" in err
-    assert err.count("\n") == 1
-
-
+# --- --from-aws (the moto-backed cases are in tests/aws/test_maxpods_from_aws.py) ---------------------------
 def test_from_aws_without_region_exit_2(capsys, monkeypatch) -> None:
     for key in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)

@@ -4,28 +4,20 @@ under xdist (where pytest.exit in a worker would end in an INTERNALERROR)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from child_pytest import run_pytest
 
 from netconform.errors import RunExitCode
 
-REPO = Path(__file__).resolve().parents[2]
 TEST_FILE = "def test_needs_a_namespace(namespace):\n    pass\n\ndef test_second(namespace):\n    pass\n"
 
 
 def run(tmp: Path, *args: str) -> tuple[int, str]:
     (tmp / "conftest.py").write_text('pytest_plugins = ["fixtures.plugin"]\n')
     (tmp / "test_bad.py").write_text(TEST_FILE)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBECONFIG", "NETCONFORM_"))}
-    env["PYTHONPATH"] = str(REPO)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q", *args],
-        cwd=tmp, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    done = run_pytest(tmp, "-q", *args)
     return done.returncode, done.stdout + done.stderr
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-AREA_ORDER = ("smoke", "apiserver", "netpol", "density", "upgrade")
+# Upgrade validation is not a suite: it is `netconform preflight` (and `netconform diff` of two runs).
+AREA_ORDER = ("smoke", "apiserver", "netpol", "density")
 
 
 def _area_rank(item: pytest.Item) -> int:

@@ -24,7 +24,7 @@ from netconform.checks.density.nodes import list_node_facts
 from netconform.core.density.check import DensityContext, NodeVerdict, judge_node
 from netconform.core.density.fill import choose_fill_node, judge_fill
 
-pytestmark = [pytest.mark.density, pytest.mark.serial, pytest.mark.disruptive]
+pytestmark = [pytest.mark.density, pytest.mark.disruptive]
 FILL_CLEANUP = Bound("the fill namespace and its pods to be gone", timeout_s=600, interval_s=2)
 
 

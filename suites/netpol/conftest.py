@@ -13,7 +13,13 @@ from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.methods import NetexecDial
 from netconform.checks.netpol.enforcement import prove_enforcement
 from netconform.checks.netpol.run import BASELINE_PROBES
-from netconform.checks.netpol.topology import DIAL_PORT, NetpolTopology, SctpSupport, sctp_supported
+from netconform.checks.netpol.topology import (
+    DIAL_PORT,
+    READINESS_ATTEMPTS,
+    NetpolTopology,
+    SctpSupport,
+    sctp_supported,
+)
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
 from netconform.core.netpol.enforcement import Decision, decide
 from netconform.core.profiles import Profile
@@ -63,7 +69,7 @@ def netpol_topology(
         sctp=sctp_support.supported,
     )
     probes = [*BASELINE_PROBES, Probe(81, Protocol.TCP), Probe(81, Protocol.UDP)]
-    topology.check_baseline(netpol_prober, probes, list(TargetMode), attempts=10)
+    topology.check_baseline(netpol_prober, probes, list(TargetMode), attempts=READINESS_ATTEMPTS)
     return topology
 
 

@@ -16,8 +16,10 @@ from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.checks.connectivity.baseline import Baseline, CheckResult, deploy
 from netconform.core.connectivity.diagnosis import EgressSource, expected_egress_source
 from netconform.core.profiles import AWS_NODE, ClusterFacts, Profile
+from netconform.testbed.addresses import EXTERNAL_HOST_IP
 
-TESTBED_EGRESS_TARGET = "http://172.30.1.2:8080/clientip"  # agnhost netexec in the test bed's nc-ext netns
+# agnhost netexec on the test bed's "outside" host (its nc-ext netns)
+TESTBED_EGRESS_TARGET = f"http://{EXTERNAL_HOST_IP}:8080/clientip"
 
 
 @pytest.hookimpl(trylast=True)

@@ -22,8 +22,9 @@ from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.checks.connectivity.baseline import CONTAINER, Baseline, CheckResult, deploy
 from netconform.core.connectivity.diagnosis import Path
+from netconform.testbed.addresses import EXTERNAL_HOST_IP
 
-EGRESS_TARGET = "http://172.30.1.2:8080/clientip"
+EGRESS_TARGET = f"http://{EXTERNAL_HOST_IP}:8080/clientip"
 KUBE_PROXY_PROGRAMMED = Bound("kube-proxy to program the Service", timeout_s=30, interval_s=1)
 MTU_APPLIED = Bound("the ephemeral container to lower the MTU", timeout_s=60, interval_s=1)
 LOWERED_MTU = 1400

@@ -106,8 +106,3 @@ def _bundled() -> tuple[Mapping[str, Any], Mapping[str, InstanceLimits]]:
 def bundled_limits() -> Mapping[str, InstanceLimits]:
     """All instance types in the bundled snapshot (parsed once per process)."""
     return _bundled()[1]
-
-
-def bundled_source() -> str:
-    """Where the bundled snapshot came from, as recorded by the generator."""
-    return str(_bundled()[0].get("source", "unknown"))

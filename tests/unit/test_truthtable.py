@@ -11,6 +11,7 @@ from netconform.core.truthtable import (
     TruthTable,
     describe_diff,
     diff,
+    observed_table,
     render_html,
     render_text,
     side_by_side,
@@ -33,6 +34,15 @@ def test_with_cells_sets_only_the_selected_cells() -> None:
     assert table.cell("x/a", "x/a", TCP80) is Cell.BLOCKED
     assert table.cell("y/a", "x/a", UDP81) is Cell.ALLOWED
     assert table.cell("x/a", "x/b", TCP80) is Cell.ALLOWED
+
+
+def test_the_observed_table_takes_probed_cells_and_copies_the_expectation_elsewhere() -> None:
+    seen = {("y/a", "x/a", TCP80): Cell.ALLOWED, ("x/a", "x/b", UDP81): Cell.PROBE_ERROR}
+    observed = observed_table(expected(), seen)
+    assert observed.cell("y/a", "x/a", TCP80) is Cell.ALLOWED  # probed: what the probe saw
+    assert observed.cell("x/a", "x/b", UDP81) is Cell.PROBE_ERROR
+    assert observed.cell("x/a", "x/a", TCP80) is Cell.BLOCKED  # a self pair is never probed
+    assert observed.cell("x/b", "y/a", TCP80) is Cell.ALLOWED
 
 
 def test_tables_are_immutable_values() -> None:

@@ -232,6 +232,16 @@ def _parse_grid(text: str) -> tuple[tuple[str, ...], tuple[str, ...], Grid]:
 
 
 # --- comparison ---------------------------------------------------------------------------------------------
+def observed_table(expected: TruthTable, states: Mapping[tuple[str, str, Probe], Cell]) -> TruthTable:
+    """The observed table, built in core from what the probes saw: probed cells from ``states``; unprobed
+    cells (self pairs) copy the expectation."""
+
+    def cell(src: str, dst: str, probe: Probe) -> Cell:
+        return states.get((src, dst, probe), expected.cell(src, dst, probe))
+
+    return TruthTable.from_function(expected.sources, expected.destinations, expected.probes, cell)
+
+
 def diff(expected: TruthTable, observed: TruthTable) -> list[CellDiff]:
     """Every cell whose observed state does not satisfy the expected one (see :func:`satisfies`), in order."""
     if (expected.sources, expected.destinations) != (observed.sources, observed.destinations):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from netconform.adapters.probe.model import Prober, ProbeResult
 from netconform.adapters.probe.retry import probe_until_expected
-from netconform.checks.netpol.topology import NetpolTopology, observed_table
+from netconform.checks.netpol.topology import NetpolTopology
 from netconform.core.netpol.cases.model import (
     Case,
     PolicyDoc,
@@ -24,7 +24,7 @@ from netconform.core.netpol.cases.model import (
 )
 from netconform.core.netpol.cases.verdict import StepVerdict, judge
 from netconform.core.netpol.deviations import NO_DEVIATIONS, Deviations
-from netconform.core.truthtable import Probe, Protocol
+from netconform.core.truthtable import Probe, Protocol, observed_table
 
 BASELINE_PROBES = (Probe(80, Protocol.TCP), Probe(80, Protocol.UDP))
 # Policy engines program rules asynchronously (kube-router: well under a second after the event). A re-probe

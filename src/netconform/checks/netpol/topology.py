@@ -30,7 +30,7 @@ from netconform.core.netpol.cases.model import (
     resolve,
 )
 from netconform.core.netpol.model import IPAddress
-from netconform.core.truthtable import Cell, Probe, Protocol, TruthTable
+from netconform.core.truthtable import Cell, Probe, Protocol
 from netconform.errors import CannotCheck
 
 SCTP_CHECK_POD = "sctp-check"
@@ -224,12 +224,3 @@ class NetpolTopology:
                 f"{len(wrong)} of {len(results)} policy-free probes did not connect, so no policy verdict is "
                 f"possible (servers not listening, or the pod network is broken):\n{lines}"
             )
-
-
-def observed_table(expected: TruthTable, states: Mapping[tuple[str, str, Probe], Cell]) -> TruthTable:
-    """The observed table: probed cells from ``states``; unprobed cells (self pairs) copy the expectation."""
-
-    def cell(src: str, dst: str, probe: Probe) -> Cell:
-        return states.get((src, dst, probe), expected.cell(src, dst, probe))
-
-    return TruthTable.from_function(expected.sources, expected.destinations, expected.probes, cell)

@@ -1,1 +1,1 @@
-"""apiserver."""
+"""API server to pod: webhook and APIService servers, their probes, and proxy/exec/logs reachability."""

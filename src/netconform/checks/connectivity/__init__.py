@@ -1,1 +1,1 @@
-"""connectivity."""
+"""The connectivity baseline (smoke): the bed, its checks, and the cross-node/ENI spread checks."""

@@ -1,1 +1,1 @@
-"""run."""
+"""A run's vocabulary and reports: one Outcome and CaseResult, categories, the summary, the run diff."""

@@ -633,6 +633,7 @@ z/c ... ... ...
         "ip-block-host-bits-set-means-the-network",
         ingress_to_x_a("{from: [{ipBlock: {cidr: 10.0.2.7/24}}]}"),
         {"80/TCP": X_A_FROM_Y},
+        strict_cidr=False,
     ),
     Case(
         "ip-block-except-with-host-bits-set",
@@ -650,6 +651,7 @@ z/b ... ... ...
 z/c X.. ... ...
 """
         },
+        strict_cidr=False,
     ),
     Case(
         "ip-block-egress",

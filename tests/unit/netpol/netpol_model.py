@@ -87,6 +87,8 @@ class Case:
     policies: str
     expected: Mapping[str, str]
     ports: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # False: a cluster with StrictIPCIDRValidation off (before v1.36): host bits in ipBlock CIDRs accepted.
+    strict_cidr: bool = True
 
     @property
     def probes(self) -> list[Probe]:

@@ -17,7 +17,7 @@ def test_there_are_enough_scenarios() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_engine_computes_the_expected_table(case: Case) -> None:
-    scenario = parse_scenario(case.document())
+    scenario = parse_scenario(case.document(), strict_cidr=case.strict_cidr)
     observed = PolicyEngine(scenario.cluster, scenario.policies).truth_table(scenario.probes)
     expected = case.expected_table()
     differences = diff(expected, observed)
@@ -26,7 +26,7 @@ def test_engine_computes_the_expected_table(case: Case) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_explain_agrees_with_the_engine_on_every_cell(case: Case) -> None:
-    scenario = parse_scenario(case.document())
+    scenario = parse_scenario(case.document(), strict_cidr=case.strict_cidr)
     table = PolicyEngine(scenario.cluster, scenario.policies).truth_table(scenario.probes)
     wrong = [
         (probe, src, dst)

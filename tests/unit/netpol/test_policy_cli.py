@@ -93,14 +93,15 @@ BAD_INPUTS = [
             podSelector={"matchExpressions": [{"key": "pod", "operator": "Equals", "values": ["a"]}]}
         ),
         "policies[0] (x/allow-b).spec.podSelector.matchExpressions[0].operator: "
-        'unsupported operator "Equals"',
+        'Invalid value: "Equals": not a valid selector operator',
     ),
     (
         "bad-cidr",
         lambda doc: doc["policies"][0]["spec"].update(
             ingress=[{"from": [{"ipBlock": {"cidr": "10.0.0/33"}}]}]
         ),
-        'policies[0] (x/allow-b).spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR "10.0.0/33"',
+        "policies[0] (x/allow-b).spec.ingress[0].from[0].ipBlock.cidr: "
+        'Invalid value: "10.0.0/33": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)',
     ),
     (
         "except-outside-cidr",
@@ -108,12 +109,12 @@ BAD_INPUTS = [
             ingress=[{"from": [{"ipBlock": {"cidr": "10.0.1.0/24", "except": ["10.0.2.0/25"]}}]}]
         ),
         "policies[0] (x/allow-b).spec.ingress[0].from[0].ipBlock.except[0]: "
-        '"10.0.2.0/25" must be a strict subset of cidr "10.0.1.0/24"',
+        'Invalid value: "10.0.2.0/25": must be a strict subset of `cidr`',
     ),
     (
         "missing-namespace",
         lambda doc: doc["policies"][0]["metadata"].pop("namespace"),
-        "policies[0].metadata.namespace: required field is missing",
+        "policies[0].metadata.namespace: Required value",
     ),
     (
         "unknown-namespace",
@@ -124,36 +125,40 @@ BAD_INPUTS = [
         "end-port-with-named-port",
         lambda doc: doc["policies"][0]["spec"].update(ingress=[{"ports": [{"port": "http", "endPort": 90}]}]),
         "policies[0] (x/allow-b).spec.ingress[0].ports[0].endPort: "
-        "may only be set together with a numeric port",
+        "Invalid value: 90: may not be specified when `port` is non-numeric",
     ),
     (
         "end-port-below-port",
         lambda doc: doc["policies"][0]["spec"].update(ingress=[{"ports": [{"port": 80, "endPort": 79}]}]),
-        "policies[0] (x/allow-b).spec.ingress[0].ports[0].endPort: 79 is out of range 80-65535",
+        "policies[0] (x/allow-b).spec.ingress[0].ports[0].endPort: "
+        "Invalid value: 80: must be greater than or equal to `port`",
     ),
     (
         "bad-protocol",
         lambda doc: doc["policies"][0]["spec"].update(ingress=[{"ports": [{"protocol": "ICMP"}]}]),
-        'policies[0] (x/allow-b).spec.ingress[0].ports[0].protocol: unsupported protocol "ICMP"',
+        "policies[0] (x/allow-b).spec.ingress[0].ports[0].protocol: "
+        'Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"',
     ),
     (
         "empty-peer",
         lambda doc: doc["policies"][0]["spec"].update(ingress=[{"from": [{}]}]),
-        "policies[0] (x/allow-b).spec.ingress[0].from[0]: must specify a peer",
+        "policies[0] (x/allow-b).spec.ingress[0].from[0]: Required value: must specify a peer",
     ),
     (
         "ip-block-with-selector",
         lambda doc: doc["policies"][0]["spec"].update(
             egress=[{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}]}]
         ),
-        "policies[0] (x/allow-b).spec.egress[0].to[0]: may not specify both ipBlock and another peer",
+        "policies[0] (x/allow-b).spec.egress[0].to[0]: "
+        "Forbidden: may not specify both ipBlock and another peer",
     ),
     (
         "in-without-values",
         lambda doc: doc["policies"][0]["spec"].update(
             podSelector={"matchExpressions": [{"key": "pod", "operator": "In"}]}
         ),
-        "policies[0] (x/allow-b).spec.podSelector.matchExpressions[0].values: must be non-empty",
+        "policies[0] (x/allow-b).spec.podSelector.matchExpressions[0].values: "
+        "Required value: must be specified when `operator` is 'In' or 'NotIn'",
     ),
     (
         "pod-in-unknown-namespace",
@@ -168,7 +173,8 @@ BAD_INPUTS = [
     (
         "bad-policy-type",
         lambda doc: doc["policies"][0]["spec"].update(policyTypes=["Ingres"]),
-        'policies[0] (x/allow-b).spec.policyTypes[0]: unsupported policy type "Ingres"',
+        "policies[0] (x/allow-b).spec.policyTypes[0]: "
+        'Unsupported value: "Ingres": supported values: "Ingress", "Egress"',
     ),
 ]
 

@@ -6,14 +6,11 @@ KeyError or a traceback.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from typing import NoReturn
 
+from netconform.core.netpol import validation
 from netconform.errors import InputError
-
-# IANA_SVC_NAME, the syntax of container port names and named policy ports (k8s validation.IsValidPortName).
-_PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
 
 
 def at(where: str, key: str | int) -> str:
@@ -78,11 +75,9 @@ def port_number(value: object, where: str) -> int:
 
 
 def port_name(value: str, where: str) -> str:
-    if not _PORT_NAME.match(value) or "--" in value or not re.search(r"[a-z]", value):
-        fail(
-            where,
-            f'invalid port name "{value}" (1-15 lower-case letters, digits and "-", at least one letter)',
-        )
+    """A named port (IsValidPortName); the empty string is no name at all, so it fails the same way."""
+    for problem in validation.is_valid_port_name(value):
+        fail(where, validation.invalid(value, problem))
     return value
 
 

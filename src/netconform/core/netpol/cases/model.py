@@ -83,6 +83,9 @@ class Case:
     steps: tuple[Step, ...]
     protocols: tuple[Protocol, ...] = (Protocol.TCP, Protocol.UDP)
     dns_mode: bool = True  # also run with Service DNS names as targets
+    # Generated cases (core.netpol.generate) say where they came from, so ``SEED:INDEX`` replays exactly one.
+    seed: int | None = None
+    index: int | None = None
 
     @property
     def needs_sctp(self) -> bool:

@@ -12,6 +12,8 @@ PYTEST_WORKERS ?= 2
 # The suites own their namespaces and name cluster-scoped objects after them, so they run side by side; on the
 # 2-core test bed two workers are as fast as it gets (see README). 0: one process.
 CONFORMANCE_WORKERS ?= 2
+# make conformance CONTEXT=my-eks PROFILE=calico-policy ARGS="-m netpol --keep-namespaces=failed"
+CONFORMANCE_ARGS = $(if $(CONTEXT),--context $(CONTEXT)) $(if $(PROFILE),--profile $(PROFILE)) $(ARGS)
 REPORTS := reports
 NODE_STAMP := node_modules/.package-lock.json
 
@@ -22,6 +24,7 @@ NODE_STAMP := node_modules/.package-lock.json
 
 help:
 	@echo "make conformance   run the conformance suites (current kubeconfig context; else the local test bed)"
+	@echo "                   [CONTEXT=name] [PROFILE=name] [ARGS='more pytest options']"
 	@echo "make test          the harness's own tests: lint, types, layers, unit, plugin, aws and cluster tiers"
 	@echo "make report        HTML report of the last run (reports/allure-report/index.html)"
 	@echo "make smoke         connectivity baseline only"
@@ -87,11 +90,11 @@ test: check test-unit test-cluster test-lifecycle
 conformance: $(STAMP)
 	rm -rf $(REPORTS)/allure-results  # not --clean-alluredir: a restarted xdist worker would wipe the results
 	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
-	  $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
+	  $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml $(CONFORMANCE_ARGS); \
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
 	  $(BIN)/python -m netconform.testbed.session -- \
-	    $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
+	    $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml $(CONFORMANCE_ARGS); \
 	fi
 
 # One self-contained HTML report from reports/allure-results (Allure 3 from npm, pinned in package-lock.json).

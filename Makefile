@@ -12,6 +12,9 @@ PYTEST_WORKERS ?= 2
 # The suites own their namespaces and name cluster-scoped objects after them, so they run side by side; on the
 # 2-core test bed two workers are as fast as it gets (see README). 0: one process.
 CONFORMANCE_WORKERS ?= 2
+# Real nodes of the local test bed (1-3): two, so cross-node paths are proven for real (issue 15).
+NODES ?= 2
+SESSION = $(BIN)/python -m netconform.testbed.session --nodes $(NODES)
 REPORTS := reports
 NODE_STAMP := node_modules/.package-lock.json
 
@@ -75,7 +78,7 @@ test-unit: $(STAMP) test-deps
 # The cluster tier brings the test bed up (with 200 KWOK nodes for the density suite) when none is running,
 # runs tests/cluster and the suites against it (scripts/cluster-tier.sh), and tears down what it started.
 test-cluster: $(STAMP) system-deps
-	$(BIN)/python -m netconform.testbed.session --nodes-fake 200 -- scripts/cluster-tier.sh
+	$(SESSION) --nodes-fake 200 -- scripts/cluster-tier.sh
 
 # Up, down, and proof that the machine is left as it was (needs the machine without a running test bed).
 test-lifecycle: $(STAMP) system-deps
@@ -90,7 +93,7 @@ conformance: $(STAMP)
 	  $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
-	  $(BIN)/python -m netconform.testbed.session -- \
+	  $(SESSION) -- \
 	    $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml; \
 	fi
 
@@ -113,7 +116,7 @@ bench: $(STAMP)
 	  $(BIN)/python -m bench.bench_probers; \
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
-	  $(BIN)/python -m netconform.testbed.session -- $(BIN)/python -m bench.bench_probers; \
+	  $(SESSION) -- $(BIN)/python -m bench.bench_probers; \
 	fi
 
 # Pre-upgrade validation of the vpc-cni add-on: make preflight CLUSTER=name [TARGET=v1.20.1-eksbuild.1] [REGION=..]
@@ -126,7 +129,7 @@ testbed-build: system-deps
 	testbed/build.sh
 
 testbed-up: $(STAMP) system-deps
-	$(BIN)/netconform testbed up $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(NODES_FAKE),--nodes-fake $(NODES_FAKE))
+	$(BIN)/netconform testbed up --nodes $(NODES) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(NODES_FAKE),--nodes-fake $(NODES_FAKE))
 
 testbed-down: $(STAMP)
 	$(BIN)/netconform testbed down

@@ -22,6 +22,7 @@ from netconform.adapters.probe.baseline import CONTAINER, Baseline, Outcome, dep
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.core.diagnosis import Path
+from netconform.testbed import addresses
 
 EGRESS_TARGET = "http://172.30.1.2:8080/clientip"
 KUBE_PROXY_PROGRAMMED = Bound("kube-proxy to program the Service", timeout_s=30, interval_s=1)
@@ -45,17 +46,24 @@ def summary(outcomes: dict[Path, Outcome]) -> str:
 # --- kube-proxy rules of one Service --------------------------------------------------------------------
 
 
-def _iptables(*args: str) -> str:
+def _iptables(node: str, *args: str) -> str:
+    """iptables in the network namespace of the node called ``node`` (a node's rules never live in the
+    machine's own)."""
+    netns = addresses.node_named(node).netns
     return subprocess.run(
-        ["iptables", "-w", "5", "-t", "nat", *args], check=True, capture_output=True, text=True
+        ["ip", "netns", "exec", netns, "iptables", "-w", "5", "-t", "nat", *args],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
-def service_chain(namespace: str, service: str) -> str:
-    """The KUBE-SVC-… chain kube-proxy wrote for ``namespace/service`` (from the ClusterIP jump's comment)."""
+def service_chain(node: str, namespace: str, service: str) -> str:
+    """The KUBE-SVC-… chain ``node``'s kube-proxy wrote for ``namespace/service`` (from the ClusterIP jump's
+    comment)."""
 
     def find() -> str:
-        for line in _iptables("-S", "KUBE-SERVICES").splitlines():
+        for line in _iptables(node, "-S", "KUBE-SERVICES").splitlines():
             if f"{namespace}/{service}:" in line and "cluster IP" in line and "-j KUBE-SVC-" in line:
                 return line.rsplit("-j ", 1)[1].strip()
         raise NotYet(f"no KUBE-SERVICES rule for {namespace}/{service} yet")
@@ -65,17 +73,18 @@ def service_chain(namespace: str, service: str) -> str:
 
 @pytest.fixture
 def flushed_service_chain(baseline: Baseline) -> Iterator[str]:
-    """Flush kube-proxy's chain for Service ``web``; put its rules back afterwards."""
-    chain = service_chain(baseline.bed.namespace, "web")
-    saved = [line for line in _iptables("-S", chain).splitlines() if line.startswith("-A ")]
+    """Flush the client's node's kube-proxy chain for Service ``web``; put its rules back afterwards."""
+    node = baseline.bed.b.node
+    chain = service_chain(node, baseline.bed.namespace, "web")
+    saved = [line for line in _iptables(node, "-S", chain).splitlines() if line.startswith("-A ")]
     assert saved, f"{chain} has no rules to remove"
-    _iptables("-F", chain)
+    _iptables(node, "-F", chain)
     try:
         yield chain
     finally:
-        _iptables("-F", chain)
+        _iptables(node, "-F", chain)
         for rule in saved:
-            _iptables(*shlex.split(rule))
+            _iptables(node, *shlex.split(rule))
 
 
 def test_flushed_service_rules_fail_only_the_cluster_ip_check(

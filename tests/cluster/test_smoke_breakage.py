@@ -18,11 +18,12 @@ from fixtures.namespaces import NamespaceSet
 from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
+from netconform.adapters.probe import spread
 from netconform.adapters.probe.baseline import CONTAINER, Baseline, Outcome, deploy
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.core.diagnosis import Path
-from netconform.testbed import addresses
+from netconform.testbed import addresses, lifecycle, network
 
 EGRESS_TARGET = "http://172.30.1.2:8080/clientip"
 KUBE_PROXY_PROGRAMMED = Bound("kube-proxy to program the Service", timeout_s=30, interval_s=1)
@@ -164,5 +165,106 @@ def test_one_pod_with_a_lower_mtu_fails_only_the_dont_fragment_check(
         "large-transfer passed",
         "full-size packets are dropped while small probes and TCP transfers pass",
         f"kubectl exec -n {bed.namespace} a -c netexec -- ping -c 3 -s 1472 {bed.b.ip}",
+    ):
+        assert expected in message, f"{expected!r} missing from:\n{message}"
+
+
+# --- cross-node: one node's pod route, one node's link MTU -----------------------------------------------
+
+
+def all_outcomes(baseline: Baseline, images: ImageSettings) -> dict[Path, Outcome]:
+    """The bed's checks plus the cross-node ones (their pods on every usable node)."""
+    outcomes = baseline.run_all(EGRESS_TARGET)
+    for check in (spread.cross_node, spread.cross_node_service, spread.cross_node_mtu):
+        outcome = check(baseline, images)
+        outcomes[outcome.path] = outcome
+    return outcomes
+
+
+@pytest.fixture
+def far_node(baseline: Baseline) -> addresses.NodeSpec:
+    """A node that runs neither the baseline's own pods nor CoreDNS: breaking it touches cross-node paths
+    only."""
+    specs = lifecycle.node_specs()
+    if len(specs) < 2:
+        pytest.skip(
+            "cross-node break tests need a bed of two nodes or more (netconform testbed up --nodes 2)"
+        )
+    bed_node = addresses.node_named(baseline.bed.a.node)
+    dns = baseline.kube.core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items
+    dns_nodes = {p.spec.node_name for p in dns}
+    candidates = [s for s in specs if s != bed_node and s.name not in dns_nodes]
+    assert candidates, f"every node runs the baseline ({bed_node.name}) or CoreDNS ({dns_nodes})"
+    return candidates[-1]
+
+
+def involves(finding_text: str, node: addresses.NodeSpec) -> bool:
+    return f"node {node.name})" in finding_text
+
+
+@pytest.fixture
+def route_deleted(baseline: Baseline, far_node: addresses.NodeSpec) -> Iterator[str]:
+    """The router forgets its route to ``far_node``'s pod CIDR (a VPC route table losing an entry)."""
+    cidr = str(baseline.kube.core.read_node(far_node.name).spec.pod_cidr)
+    subprocess.run(["ip", "-n", addresses.CP_NETNS, "route", "del", cidr], check=True)
+    try:
+        yield cidr
+    finally:
+        network.route_pods(far_node, cidr)
+
+
+def test_missing_pod_route_fails_exactly_the_cross_node_cells_of_that_node(
+    baseline: Baseline, images: ImageSettings, far_node: addresses.NodeSpec, route_deleted: str
+) -> None:
+    outcomes = all_outcomes(baseline, images)
+    attach("outcomes", summary(outcomes))
+    cross = {Path.CROSS_NODE, Path.CROSS_NODE_SERVICE, Path.CROSS_NODE_MTU}
+    assert set(failed_checks(outcomes)) == cross, summary(outcomes)
+    for path in cross:
+        outcome = outcomes[path]
+        # every failing cell runs to or from the far node, and every cell that does fails
+        assert all(involves(f.source + f.target, far_node) for f in outcome.findings), outcome.message()
+        involved = [n for n in outcome.notes if far_node.name in n]
+        assert len(outcome.findings) == len(involved), outcome.message()
+    message = outcomes[Path.CROSS_NODE].message()
+    print(message)  # the diagnosis as a person reads it (pytest -rP)
+    for expected in (
+        "pod-to-pod-cross-node FAILED",
+        f"every pair to and from node {far_node.name} fails",
+        f"no route to {far_node.name}'s pod CIDR {route_deleted}",
+        "pod-to-pod-tcp passed",
+        "same-node traffic works, cross-node does not",
+    ):
+        assert expected in message, f"{expected!r} missing from:\n{message}"
+    service = outcomes[Path.CROSS_NODE_SERVICE].message()
+    assert "follows from pod -> pod across nodes" in service, service
+
+
+@pytest.fixture
+def narrow_link(far_node: addresses.NodeSpec) -> Iterator[int]:
+    before = network.link_mtu(far_node)
+    network.set_link_mtu(far_node, LOWERED_MTU)
+    try:
+        yield LOWERED_MTU
+    finally:
+        network.set_link_mtu(far_node, before)
+
+
+def test_narrow_node_link_fails_only_the_cross_node_dont_fragment_check(
+    baseline: Baseline, images: ImageSettings, far_node: addresses.NodeSpec, narrow_link: int
+) -> None:
+    outcomes = all_outcomes(baseline, images)
+    attach("outcomes", summary(outcomes))
+    assert failed_checks(outcomes) == [Path.CROSS_NODE_MTU], summary(outcomes)
+    outcome = outcomes[Path.CROSS_NODE_MTU]
+    assert outcome.findings
+    assert all(involves(f.source + f.target, far_node) for f in outcome.findings), outcome.message()
+    message = outcome.message()
+    print(message)
+    for expected in (
+        "mtu-dont-fragment-cross-node FAILED",
+        "0/3 replies to 1472-byte pings (= 1500-byte packets",
+        "mtu-dont-fragment passed",
+        "the link between the nodes is narrower than the pods' interface MTU",
     ):
         assert expected in message, f"{expected!r} missing from:\n{message}"

@@ -35,7 +35,8 @@ def test_every_node_is_ready_with_its_own_zone_and_pod_cidr(kube: KubeCluster) -
         cidrs.add(node.spec.pod_cidr)
         # The router sends the node's pod CIDR to the node (host-gw), read from spec.podCIDR.
         assert f"{node.spec.pod_cidr} via {spec.ip}" in "\n".join(network.router_routes())
-    assert len(zones) == len(specs) and len(cidrs) == len(specs)
+    assert len(zones) == len(specs)
+    assert len(cidrs) == len(specs)
 
 
 @pytest.fixture

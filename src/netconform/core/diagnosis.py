@@ -135,9 +135,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         Path.CROSS_NODE,
-        "same-node traffic works, cross-node does not -> inter-node routing: security groups between "
-        "nodes, the overlay tunnel blocked (VXLAN UDP 4789, IP-in-IP protocol 4), or EC2 source/dest check "
-        "on with an overlay",
+        "same-node traffic works, cross-node does not -> inter-node routing: a missing route to a node's "
+        "pod CIDR (VPC route table, host-gw route), security groups between nodes, the overlay tunnel "
+        "blocked (VXLAN UDP 4789, IP-in-IP protocol 4), or EC2 source/dest check on with an overlay",
         passed=[Path.POD_TCP],
     ),
     _rule(
@@ -263,20 +263,30 @@ class Finding:
 # --- cross-node patterns --------------------------------------------------------------------------------
 
 
-def node_cut_off(pairs: Collection[tuple[str, str]], failed: Collection[tuple[str, str]]) -> str | None:
+def node_cut_off(
+    pairs: Collection[tuple[str, str]],
+    failed: Collection[tuple[str, str]],
+    answered_unreachable: Collection[tuple[str, str]] = (),
+) -> str | None:
     """The one node that every failed (source node, target node) pair involves, failing both to and from
-    it, while every pair without it passed: that node's pod addresses are not routed between the nodes."""
+    it, while every pair without it passed: that node's pod addresses are not routed between the nodes.
+
+    With two nodes every pair involves both; then the direction tells: a hop without the route answers the
+    sender at once ("network is unreachable") on the way *to* the cut-off node, while the way back loses
+    only the replies (a timeout). ``answered_unreachable``: the failed pairs that got such an answer.
+    """
     if not failed:
         return None
-    candidates = set.intersection(*({s, t} for s, t in failed))
-    for node in sorted(candidates):
+    candidates = []
+    for node in sorted(set.intersection(*({s, t} for s, t in failed))):
         to_it = any(t == node for _, t in failed)
         from_it = any(s == node for s, _ in failed)
-        others_ok = all(node in pair for pair in failed)
-        involved = [p for p in pairs if node in p]
-        if to_it and from_it and others_ok and set(involved) == set(failed):
-            return node
-    return None
+        involved = {p for p in pairs if node in p}
+        if to_it and from_it and involved == set(failed):
+            candidates.append(node)
+    if len(candidates) > 1 and answered_unreachable:
+        candidates = [n for n in candidates if all(t == n for _, t in answered_unreachable)]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def missing_route_note(node: str, pod_cidr: str | None) -> str:

@@ -65,12 +65,18 @@ def _ring(check: Baseline, images: ImageSettings) -> list[tuple[str, str]]:
     return [(by_node[s], by_node[t]) for s, t in pairs]
 
 
-def _route_note(check: Baseline, pairs: list[tuple[str, str]], failed: list[tuple[str, str]]) -> str:
+def _route_note(
+    check: Baseline,
+    pairs: list[tuple[str, str]],
+    failed: list[tuple[str, str]],
+    unreachable: list[tuple[str, str]],
+) -> str:
     """When exactly the pairs to and from one node fail: name the route that is missing."""
-    node = node_cut_off(
-        [(check.ring[s][1], check.ring[t][1]) for s, t in pairs],
-        [(check.ring[s][1], check.ring[t][1]) for s, t in failed],
-    )
+
+    def on_nodes(some: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(check.ring[s][1], check.ring[t][1]) for s, t in some]
+
+    node = node_cut_off(on_nodes(pairs), on_nodes(failed), on_nodes(unreachable))
     if node is None:
         return ""
     try:
@@ -95,7 +101,12 @@ def _probe_pairs(
     results = probe_until_expected(check.prober, jobs, dict.fromkeys(jobs, Cell.ALLOWED))
     observed[path] = all(r.state is Cell.ALLOWED for r in results)
     failed = [pair for pair, r in zip(pairs, results, strict=True) if r.state is not Cell.ALLOWED]
-    note = _route_note(check, pairs, failed) if path is Path.CROSS_NODE else ""
+    unreachable = [
+        pair
+        for pair, r in zip(pairs, results, strict=True)
+        if r.state is not Cell.ALLOWED and "unreachable" in (r.detail or "")
+    ]
+    note = _route_note(check, pairs, failed, unreachable) if path is Path.CROSS_NODE else ""
     findings = tuple(
         Finding(
             path,

@@ -196,7 +196,11 @@ def test_missing_route_note_names_the_node_and_its_cidr() -> None:
             {Path.MTU_DF: True, Path.CROSS_NODE: True},
             "narrower than the pods' interface",
         ),
-        (Path.CROSS_NODE_MTU, {Path.MTU_DF: False}, "MTU larger than the path"),  # the fallback
+        (
+            Path.CROSS_NODE_MTU,
+            {Path.MTU_DF: False},
+            "dropped between nodes: the path is narrower",
+        ),  # fallback
         (Path.CROSS_NODE_SERVICE, {Path.CROSS_NODE: False}, "follows from pod -> pod across nodes"),
         (Path.CROSS_NODE_SERVICE, {Path.CROSS_NODE: True}, "kube-proxy on the client's node"),
     ],

@@ -8,9 +8,11 @@ import pytest
 
 from fixtures.namespaces import NamespaceFactory
 from fixtures.options import HarnessOptions
+from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.kube.netpol_model import DIAL_PORT, NetpolTopology, SctpSupport, sctp_supported
+from netconform.adapters.probe.baseline import node_views
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.methods import NetexecDial
 from netconform.adapters.probe.netpol_enforcement import prove_enforcement
@@ -18,6 +20,7 @@ from netconform.adapters.probe.netpol_run import BASELINE_PROBES
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
 from netconform.core.netpol.enforcement import Decision, decide
 from netconform.core.profiles import Profile
+from netconform.core.spread import describe_placement, usable_nodes
 from netconform.core.truthtable import Probe, Protocol
 
 
@@ -69,7 +72,12 @@ def netpol_topology(  # noqa: PLR0917 (pytest passes fixtures by name)
         images,
         lambda base, labels: _namespace(namespace_factory, netpol_namespaces, base, labels),
         sctp=sctp_support.supported,
+        nodes=[n.name for n in usable_nodes(node_views(kube))],  # the 9 pods across every real node
     )
+    # Which pod runs on which node, in the report and on the terminal: a cell's node relation matters.
+    placement = describe_placement(topology.placement)
+    attach("netpol pod placement", placement)
+    print(f"\nnetpol model placement: {placement}")
     probes = [*BASELINE_PROBES, Probe(81, Protocol.TCP), Probe(81, Protocol.UDP)]
     topology.check_baseline(netpol_prober, probes, list(TargetMode), attempts=10)
     return topology

@@ -116,6 +116,7 @@ bench: $(STAMP)
 	  $(BIN)/python -m bench.bench_probers; \
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
+	  $(BIN)/python -m bench.bench_testbed && \
 	  $(SESSION) -- $(BIN)/python -m bench.bench_probers; \
 	fi
 

@@ -14,6 +14,9 @@ PYTEST_WORKERS ?= 2
 CONFORMANCE_WORKERS ?= 2
 # make conformance CONTEXT=my-eks PROFILE=calico-policy ARGS="-m netpol --keep-namespaces=failed"
 CONFORMANCE_ARGS = $(if $(CONTEXT),--context $(CONTEXT)) $(if $(PROFILE),--profile $(PROFILE)) $(ARGS)
+# Real nodes of the local test bed (1-3): two, so cross-node paths are proven for real (issue 15).
+NODES ?= 2
+SESSION = $(BIN)/python -m netconform.testbed.session --nodes $(NODES)
 REPORTS := reports
 NODE_STAMP := node_modules/.package-lock.json
 
@@ -78,7 +81,7 @@ test-unit: $(STAMP) test-deps
 # The cluster tier brings the test bed up (with 200 KWOK nodes for the density suite) when none is running,
 # runs tests/cluster and the suites against it (scripts/cluster-tier.sh), and tears down what it started.
 test-cluster: $(STAMP) system-deps
-	$(BIN)/python -m netconform.testbed.session --nodes-fake 200 -- scripts/cluster-tier.sh
+	$(SESSION) --nodes-fake 200 -- scripts/cluster-tier.sh
 
 # Up, down, and proof that the machine is left as it was (needs the machine without a running test bed).
 test-lifecycle: $(STAMP) system-deps
@@ -93,7 +96,7 @@ conformance: $(STAMP)
 	  $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml $(CONFORMANCE_ARGS); \
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
-	  $(BIN)/python -m netconform.testbed.session -- \
+	  $(SESSION) -- \
 	    $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml $(CONFORMANCE_ARGS); \
 	fi
 
@@ -116,7 +119,8 @@ bench: $(STAMP)
 	  $(BIN)/python -m bench.bench_probers; \
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
-	  $(BIN)/python -m netconform.testbed.session -- $(BIN)/python -m bench.bench_probers; \
+	  $(BIN)/python -m bench.bench_testbed && \
+	  $(SESSION) -- $(BIN)/python -m bench.bench_probers; \
 	fi
 
 # Pre-upgrade validation of the vpc-cni add-on: make preflight CLUSTER=name [TARGET=v1.20.1-eksbuild.1] [REGION=..]
@@ -129,7 +133,7 @@ testbed-build: system-deps
 	testbed/build.sh
 
 testbed-up: $(STAMP) system-deps
-	$(BIN)/netconform testbed up $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(NODES_FAKE),--nodes-fake $(NODES_FAKE))
+	$(BIN)/netconform testbed up --nodes $(NODES) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(NODES_FAKE),--nodes-fake $(NODES_FAKE))
 
 testbed-down: $(STAMP)
 	$(BIN)/netconform testbed down

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from fixtures.namespaces import NamespaceFactory, NamespaceSet, any_failed
+from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.methods import NetexecDial
+from netconform.checks.connectivity.baseline import node_views
 from netconform.checks.netpol.enforcement import prove_enforcement
 from netconform.checks.netpol.run import BASELINE_PROBES
 from netconform.checks.netpol.topology import (
@@ -20,6 +22,7 @@ from netconform.checks.netpol.topology import (
     SctpSupport,
     sctp_supported,
 )
+from netconform.core.connectivity.spread import describe_placement, usable_nodes
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
 from netconform.core.netpol.enforcement import Decision, decide
 from netconform.core.profiles import Profile
@@ -67,7 +70,12 @@ def netpol_topology(
         images,
         netpol_namespaces.make,
         sctp=sctp_support.supported,
+        nodes=[n.name for n in usable_nodes(node_views(kube))],  # the 9 pods across every real node
     )
+    # Which pod runs on which node, in the report and on the terminal: a cell's node relation matters.
+    placement = describe_placement(topology.placement)
+    attach("netpol pod placement", placement)
+    print(f"\nnetpol model placement: {placement}")
     probes = [*BASELINE_PROBES, Probe(81, Protocol.TCP), Probe(81, Protocol.UDP)]
     topology.check_baseline(netpol_prober, probes, list(TargetMode), attempts=READINESS_ATTEMPTS)
     return topology

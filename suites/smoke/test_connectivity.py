@@ -33,6 +33,14 @@ def test_pod_to_pod_across_nodes(judge: Judge, baseline: Baseline, images: Image
     judge(spread.cross_node(baseline, images))
 
 
+def test_service_backend_on_another_node(judge: Judge, baseline: Baseline, images: ImageSettings) -> None:
+    judge(spread.cross_node_service(baseline, images))
+
+
+def test_dont_fragment_across_nodes(judge: Judge, baseline: Baseline, images: ImageSettings) -> None:
+    judge(spread.cross_node_mtu(baseline, images))
+
+
 def test_pod_to_pod_across_enis(
     judge: Judge, baseline: Baseline, images: ImageSettings, profile: Profile, detection: Detection
 ) -> None:

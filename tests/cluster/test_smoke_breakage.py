@@ -20,8 +20,10 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.waits import Bound, NotYet, wait_until
+from netconform.checks.connectivity import spread
 from netconform.checks.connectivity.baseline import CONTAINER, Baseline, CheckResult, deploy
 from netconform.core.connectivity.diagnosis import Path
+from netconform.testbed import addresses, lifecycle, network
 from netconform.testbed.addresses import EXTERNAL_HOST_IP
 
 EGRESS_TARGET = f"http://{EXTERNAL_HOST_IP}:8080/clientip"
@@ -46,17 +48,24 @@ def summary(outcomes: dict[Path, CheckResult]) -> str:
 # --- kube-proxy rules of one Service --------------------------------------------------------------------
 
 
-def _iptables(*args: str) -> str:
+def _iptables(node: str, *args: str) -> str:
+    """iptables in the network namespace of the node called ``node`` (a node's rules never live in the
+    machine's own)."""
+    netns = addresses.node_named(node).netns
     return subprocess.run(
-        ["iptables", "-w", "5", "-t", "nat", *args], check=True, capture_output=True, text=True
+        ["ip", "netns", "exec", netns, "iptables", "-w", "5", "-t", "nat", *args],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
-def service_chain(namespace: str, service: str) -> str:
-    """The KUBE-SVC-… chain kube-proxy wrote for ``namespace/service`` (from the ClusterIP jump's comment)."""
+def service_chain(node: str, namespace: str, service: str) -> str:
+    """The KUBE-SVC-… chain ``node``'s kube-proxy wrote for ``namespace/service`` (from the ClusterIP jump's
+    comment)."""
 
     def find() -> str:
-        for line in _iptables("-S", "KUBE-SERVICES").splitlines():
+        for line in _iptables(node, "-S", "KUBE-SERVICES").splitlines():
             if f"{namespace}/{service}:" in line and "cluster IP" in line and "-j KUBE-SVC-" in line:
                 return line.rsplit("-j ", 1)[1].strip()
         raise NotYet(f"no KUBE-SERVICES rule for {namespace}/{service} yet")
@@ -66,17 +75,18 @@ def service_chain(namespace: str, service: str) -> str:
 
 @pytest.fixture
 def flushed_service_chain(baseline: Baseline) -> Iterator[str]:
-    """Flush kube-proxy's chain for Service ``web``; put its rules back afterwards."""
-    chain = service_chain(baseline.bed.namespace, "web")
-    saved = [line for line in _iptables("-S", chain).splitlines() if line.startswith("-A ")]
+    """Flush the client's node's kube-proxy chain for Service ``web``; put its rules back afterwards."""
+    node = baseline.bed.b.node
+    chain = service_chain(node, baseline.bed.namespace, "web")
+    saved = [line for line in _iptables(node, "-S", chain).splitlines() if line.startswith("-A ")]
     assert saved, f"{chain} has no rules to remove"
-    _iptables("-F", chain)
+    _iptables(node, "-F", chain)
     try:
         yield chain
     finally:
-        _iptables("-F", chain)
+        _iptables(node, "-F", chain)
         for rule in saved:
-            _iptables(*shlex.split(rule))
+            _iptables(node, *shlex.split(rule))
 
 
 def test_flushed_service_rules_fail_only_the_cluster_ip_check(
@@ -156,5 +166,108 @@ def test_one_pod_with_a_lower_mtu_fails_only_the_dont_fragment_check(
         "large-transfer passed",
         "full-size packets are dropped while small probes and TCP transfers pass",
         f"kubectl exec -n {bed.namespace} a -c netexec -- ping -c 3 -s 1472 {bed.b.ip}",
+    ):
+        assert expected in message, f"{expected!r} missing from:\n{message}"
+
+
+# --- cross-node: one node's pod route, one node's link MTU -----------------------------------------------
+
+
+def all_outcomes(baseline: Baseline, images: ImageSettings) -> dict[Path, CheckResult]:
+    """The bed's checks plus the cross-node ones (their pods on every usable node)."""
+    outcomes = baseline.run_all(EGRESS_TARGET)
+    for check in (spread.cross_node, spread.cross_node_service, spread.cross_node_mtu):
+        outcome = check(baseline, images)
+        outcomes[outcome.path] = outcome
+    return outcomes
+
+
+@pytest.fixture
+def far_node(baseline: Baseline) -> addresses.NodeSpec:
+    """A node that runs neither the baseline's own pods nor CoreDNS: breaking it touches cross-node paths
+    only."""
+    specs = lifecycle.node_specs()
+    if len(specs) < 2:
+        pytest.skip(
+            "cross-node break tests need a bed of two nodes or more (netconform testbed up --nodes 2)"
+        )
+    bed_node = addresses.node_named(baseline.bed.a.node)
+    dns = baseline.kube.core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items
+    dns_nodes = {p.spec.node_name for p in dns}
+    candidates = [s for s in specs if s != bed_node and s.name not in dns_nodes]
+    assert candidates, f"every node runs the baseline ({bed_node.name}) or CoreDNS ({dns_nodes})"
+    return candidates[-1]
+
+
+def involves(finding_text: str, node: addresses.NodeSpec) -> bool:
+    return f"node {node.name})" in finding_text
+
+
+@pytest.fixture
+def route_deleted(baseline: Baseline, far_node: addresses.NodeSpec) -> Iterator[str]:
+    """The router forgets its route to ``far_node``'s pod CIDR (a VPC route table losing an entry)."""
+    cidr = str(baseline.kube.core.read_node(far_node.name).spec.pod_cidr)
+    subprocess.run(["ip", "-n", addresses.CP_NETNS, "route", "del", cidr], check=True)
+    try:
+        yield cidr
+    finally:
+        network.route_pods(far_node, cidr)
+
+
+def test_missing_pod_route_fails_exactly_the_cross_node_cells_of_that_node(
+    baseline: Baseline, images: ImageSettings, far_node: addresses.NodeSpec, route_deleted: str
+) -> None:
+    outcomes = all_outcomes(baseline, images)
+    attach("outcomes", summary(outcomes))
+    cross = {Path.CROSS_NODE, Path.CROSS_NODE_SERVICE, Path.CROSS_NODE_MTU}
+    assert set(failed_checks(outcomes)) == cross, summary(outcomes)
+    for path in cross:
+        outcome = outcomes[path]
+        # every failing cell runs to or from the far node, and every cell that does fails
+        assert all(involves(f.source + f.target, far_node) for f in outcome.findings), outcome.message()
+        involved = [n for n in outcome.notes if far_node.name in n]
+        assert len(outcome.findings) == len(involved), outcome.message()
+    message = outcomes[Path.CROSS_NODE].message()
+    print(message)  # the diagnosis as a person reads it (pytest -rP)
+    for expected in (
+        "pod-to-pod-cross-node FAILED",
+        f"every pair to and from node {far_node.name} fails",
+        f"no route to {far_node.name}'s pod CIDR {route_deleted}",
+        "pod-to-pod-tcp passed",
+        "same-node traffic works, cross-node does not",
+    ):
+        assert expected in message, f"{expected!r} missing from:\n{message}"
+    service = outcomes[Path.CROSS_NODE_SERVICE].message()
+    assert "follows from pod -> pod across nodes" in service, service
+
+
+@pytest.fixture
+def narrow_link(far_node: addresses.NodeSpec) -> Iterator[int]:
+    before = network.link_mtu(far_node)
+    network.set_link_mtu(far_node, LOWERED_MTU)
+    try:
+        yield LOWERED_MTU
+    finally:
+        network.set_link_mtu(far_node, before)
+
+
+def test_narrow_node_link_fails_only_the_cross_node_dont_fragment_check(
+    baseline: Baseline, images: ImageSettings, far_node: addresses.NodeSpec, narrow_link: int
+) -> None:
+    outcomes = all_outcomes(baseline, images)
+    attach("outcomes", summary(outcomes))
+    assert failed_checks(outcomes) == [Path.CROSS_NODE_MTU], summary(outcomes)
+    outcome = outcomes[Path.CROSS_NODE_MTU]
+    assert outcome.findings
+    assert all(involves(f.source + f.target, far_node) for f in outcome.findings), outcome.message()
+    message = outcome.message()
+    print(message)
+    for expected in (
+        "mtu-dont-fragment-cross-node FAILED",
+        # Busybox's ping leaves DF to the kernel: the first packet meets "fragmentation needed" at the narrow
+        # link, later ones are fragmented by the sender (3/4 replies): the check still sees the loss.
+        "replies to 1472-byte pings (= 1500-byte packets",
+        "mtu-dont-fragment passed",
+        "the link between the nodes is narrower than the pods' interface MTU",
     ):
         assert expected in message, f"{expected!r} missing from:\n{message}"

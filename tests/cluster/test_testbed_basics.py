@@ -12,17 +12,31 @@ from netconform.adapters.probe.model import Endpoint, ProbeJob
 from netconform.adapters.probe.retry import probe_until_expected
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.core.truthtable import Cell, Protocol, satisfies
-from netconform.testbed import addresses
+from netconform.testbed import addresses, lifecycle, network
 
 TCP80 = [(80, Protocol.TCP)]
 
 
-def test_node_is_ready_and_reports_the_built_version(kube: KubeCluster) -> None:
-    node = kube.core.read_node(addresses.NODE_NAME)
-    ready = {c.type: c.status for c in node.status.conditions}["Ready"]
-    assert ready == "True"
-    assert node.status.node_info.kubelet_version == "v1.36.3"
-    assert node.spec.pod_cidr.startswith("10.244.")
+def test_every_node_is_ready_with_its_own_zone_and_pod_cidr(kube: KubeCluster) -> None:
+    specs = lifecycle.node_specs()
+    assert len(specs) >= 1
+    zones, cidrs = set(), set()
+    for spec in specs:
+        node = kube.core.read_node(spec.name)
+        ready = {c.type: c.status for c in node.status.conditions}["Ready"]
+        assert ready == "True", spec.name
+        assert node.status.node_info.kubelet_version == "v1.36.3"
+        assert node.spec.pod_cidr.startswith("10.244."), node.spec.pod_cidr
+        internal = {a.type: a.address for a in node.status.addresses}["InternalIP"]
+        assert internal == str(spec.ip)
+        labels = node.metadata.labels
+        assert labels["node.kubernetes.io/instance-type"] == addresses.INSTANCE_TYPE
+        zones.add(labels["topology.kubernetes.io/zone"])
+        cidrs.add(node.spec.pod_cidr)
+        # The router sends the node's pod CIDR to the node (host-gw), read from spec.podCIDR.
+        assert f"{node.spec.pod_cidr} via {spec.ip}" in "\n".join(network.router_routes())
+    assert len(zones) == len(specs)
+    assert len(cidrs) == len(specs)
 
 
 @pytest.fixture

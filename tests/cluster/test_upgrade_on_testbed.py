@@ -118,7 +118,7 @@ def test_before_after_diff_names_the_regression_first(
 ) -> None:
     selection = (
         "tests/cluster/test_topologies.py::test_routable_api_server_reaches_pods_and_host_network",
-        "tests/cluster/test_testbed_basics.py::test_node_is_ready_and_reports_the_built_version",
+        "tests/cluster/test_testbed_basics.py::test_every_node_is_ready_with_its_own_zone_and_pod_cidr",
     )
     before, after = tmp_path / "before.xml", tmp_path / "after.xml"
     assert run_pytest(before, *selection) == 0

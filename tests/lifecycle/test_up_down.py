@@ -1,7 +1,9 @@
-"""`testbed up` then `testbed down` leaves the machine exactly as it was.
+"""`testbed up --nodes 3` then `testbed down` leaves the machine exactly as it was.
 
 Runs on its own (not under the session runner): it brings the test bed up and down itself, so it needs the
-machine without a test bed (make test runs it after the cluster tier has torn its bed down).
+machine without a test bed (make test runs it after the cluster tier has torn its bed down). While the bed is
+up it also proves that nothing of a node lives in the machine's own namespaces: no chain, ipset or route of
+a node, no mount, and every node daemon in a mount namespace of its own.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from netconform.testbed import lifecycle, sysctls
+from netconform.adapters.kube.client import api_client
+from netconform.adapters.kube.cluster import KubeCluster
+from netconform.testbed import host, images, lifecycle, nodes, processes, sysctls
 from netconform.testbed.addresses import Topology
 from netconform.testbed.binaries import locate
-from netconform.testbed.paths import Layout
+from netconform.testbed.paths import HARD_CODED_HOST_PATHS, Layout
+
+NODES = 3
 
 pytestmark = pytest.mark.cluster
 
@@ -57,8 +63,11 @@ def machine_state(layout: Layout) -> dict[str, set[str]]:
         "iptables rules": rules,
         "ipsets": _lines("ipset", "list", "-n"),
         "processes": _our_processes(layout.cache),
-        "pod cgroups": {str(p) for p in Path("/sys/fs/cgroup").glob("*/kubepods")},
+        "pod cgroups": {str(p) for p in host.our_cgroups()},
         "sysctls": {f"{name}={sysctls.read(name)}" for name in sysctls.TRACKED},
+        # Paths the node components hard-code: shim sockets, libcni results, container-log symlinks.
+        "hard-coded host paths": host.leak_entries(HARD_CODED_HOST_PATHS),
+        "hard-coded host dirs": {str(p) for p in HARD_CODED_HOST_PATHS if p.exists()},
     }
 
 
@@ -69,16 +78,15 @@ def test_up_then_down_leaves_the_machine_as_it_was() -> None:
             "a test bed is running; this test needs the machine without one (run `make testbed-down`)"
         )
     locate()  # binaries are built (make test-cluster ran before)
+    # The teardown every `up` starts with also removes what beds of older code left in the hard-coded host
+    # paths (by proof of ownership); the baseline is the machine after it.
+    assert lifecycle.down(layout) == []
     before = machine_state(layout)
 
-    status = lifecycle.up(lifecycle.UpOptions(Topology.ISOLATED), layout)
-    assert status.healthy, status
-    during = machine_state(layout)
-    assert "nc-cp" in during["netns"]
-    assert during["processes"], "the test bed did not really come up"
-    assert sysctls.read("kernel.panic_on_oops") == "0", "the kubelet's panic_on_oops=1 was not undone"
-
-    leftovers = lifecycle.down(layout)
+    try:
+        _assert_up_and_contained(layout, before)
+    finally:
+        leftovers = lifecycle.down(layout)
     after = machine_state(layout)
     assert leftovers == []
     differences = {
@@ -87,6 +95,57 @@ def test_up_then_down_leaves_the_machine_as_it_was() -> None:
         if after[key] != before[key]
     }
     assert differences == {}
+
+
+def _assert_up_and_contained(layout: Layout, before: dict[str, set[str]]) -> None:
+    status = lifecycle.up(lifecycle.UpOptions(Topology.ISOLATED, nodes=NODES), layout)
+    assert status.healthy, status
+    assert status.nodes == NODES
+    _one_pod_per_node(layout)  # so every node has shim sockets, CNI results, log symlinks and pod mounts
+    during = machine_state(layout)
+    assert {"nc-cp", "nc-n1", "nc-n2", "nc-n3"} <= during["netns"]
+    assert during["processes"], "the test bed did not really come up"
+    assert sysctls.read("kernel.panic_on_oops") == "0", "a kubelet's panic_on_oops=1 was not undone"
+    # Nothing of a node in the machine's own namespaces while the bed runs.
+    assert not [c for c in during["iptables chains"] if ":KUBE-" in c or ":CNI-" in c], during[
+        "iptables chains"
+    ]
+    assert during["ipsets"] == before["ipsets"]
+    assert not [r for r in during["routes"] - before["routes"] if " via " in r], during["routes"]
+    added_mounts = during["mounts"] - before["mounts"]
+    pins = {str(layout.mount_ns_dir), *map(str, nodes_pins(layout))}
+    # `ip netns add` pins network namespaces under /run/netns; our pins hold the nodes' mount namespaces.
+    assert {m for m in added_mounts if not m.startswith("/run/netns")} <= pins, added_mounts
+    assert during["hard-coded host paths"] == before["hard-coded host paths"]
+    root_mnt = os.stat("/proc/self/ns/mnt").st_ino
+    for spec in lifecycle.node_specs(layout):
+        for name in nodes.daemon_names(spec):
+            pid = processes.running_pid(layout, name)
+            assert pid is not None, name
+            assert os.stat(f"/proc/{pid}/ns/mnt").st_ino != root_mnt, f"{name} runs in the machine's mount ns"
+        assert any(p.name == spec.cgroup_root.strip("/") for p in host.our_cgroups()), spec.cgroup_root
+
+
+def _one_pod_per_node(layout: Layout) -> None:
+    kube = KubeCluster(api_client(layout.admin_kubeconfig))
+    names = []
+    for spec in lifecycle.node_specs(layout):
+        name = f"on-{spec.name}"
+        container = {
+            "name": "pause",
+            "image": images.PROBE_IMAGE,
+            "imagePullPolicy": "Never",
+            "command": ["/agnhost", "pause"],
+        }
+        manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}}
+        manifest["spec"] = {"nodeName": spec.name, "containers": [container]}
+        kube.create("default", manifest)
+        names.append(name)
+    kube.wait_pods_ready("default", names)
+
+
+def nodes_pins(layout: Layout) -> list[Path]:
+    return [layout.node(i).mount_ns for i in range(1, NODES + 1)]
 
 
 def test_down_is_idempotent() -> None:

@@ -13,7 +13,9 @@ from netconform.core.connectivity.diagnosis import (
     diagnose,
     egress_meaning,
     expected_egress_source,
+    missing_route_note,
     mtu_note,
+    node_cut_off,
     ping_payload_for_mtu,
 )
 from netconform.core.profiles import EgressSnat
@@ -152,3 +154,56 @@ def test_expected_egress_source(
 )
 def test_egress_meaning(expected: EgressSource, seen: EgressSource, phrase: str) -> None:
     assert phrase in egress_meaning(expected, seen)
+
+
+# --- cross-node patterns --------------------------------------------------------------------------------
+
+RING3 = [("n1", "n2"), ("n2", "n3"), ("n3", "n1")]
+RING2 = [("n1", "n2"), ("n2", "n1")]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "failed", "unreachable", "expected"),
+    [
+        (RING3, [("n1", "n2"), ("n2", "n3")], [], "n2"),  # to and from n2, n3 -> n1 passed
+        (RING3, [("n1", "n2")], [], None),  # one direction only: not a missing route of a node
+        (RING3, RING3, [], None),  # everything fails: nothing points at one node
+        (RING3, [], [], None),
+        (RING2, RING2, [], None),  # two nodes: every pair involves both; without the direction, no name
+        (RING2, RING2, [("n1", "n2")], "n2"),  # the hop answered "unreachable" on the way to n2
+        (RING2, RING2, [("n2", "n1")], "n1"),
+    ],
+)
+def test_node_cut_off(
+    pairs: list[tuple[str, str]],
+    failed: list[tuple[str, str]],
+    unreachable: list[tuple[str, str]],
+    expected: str | None,
+) -> None:
+    assert node_cut_off(pairs, failed, unreachable) == expected
+
+
+def test_missing_route_note_names_the_node_and_its_cidr() -> None:
+    note = missing_route_note("netconform-node-2", "10.244.1.0/24")
+    assert "no route to netconform-node-2's pod CIDR 10.244.1.0/24" in note
+
+
+@pytest.mark.parametrize(
+    ("failed", "observed", "words"),
+    [
+        (
+            Path.CROSS_NODE_MTU,
+            {Path.MTU_DF: True, Path.CROSS_NODE: True},
+            "narrower than the pods' interface",
+        ),
+        (
+            Path.CROSS_NODE_MTU,
+            {Path.MTU_DF: False},
+            "dropped between nodes: the path is narrower",
+        ),  # fallback
+        (Path.CROSS_NODE_SERVICE, {Path.CROSS_NODE: False}, "follows from pod -> pod across nodes"),
+        (Path.CROSS_NODE_SERVICE, {Path.CROSS_NODE: True}, "kube-proxy on the client's node"),
+    ],
+)
+def test_cross_node_rules(failed: Path, observed: dict[Path, bool], words: str) -> None:
+    assert words in diagnose(failed, observed)

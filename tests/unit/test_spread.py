@@ -6,8 +6,10 @@ import pytest
 
 from netconform.core.connectivity.spread import (
     NodeView,
+    describe_placement,
     plan_eni_spread,
     ring_pairs,
+    round_robin,
     unusable_reasons,
     usable_nodes,
 )
@@ -83,3 +85,14 @@ def test_plan_eni_spread(
     else:
         assert plan.node is None
         assert skip_phrase in (plan.skipped or "")
+
+
+def test_round_robin_is_fixed_and_gives_both_node_relations() -> None:
+    keys = ["x/a", "x/b", "x/c", "y/a", "y/b", "y/c", "z/a", "z/b", "z/c"]
+    placement = round_robin(keys, ["n1", "n2"])
+    assert placement == round_robin(keys, ["n1", "n2"])
+    assert placement["z/c"] == placement["z/a"] == "n1"
+    assert placement["z/b"] == "n2"
+    assert describe_placement(placement) == "n1: x/a, x/c, y/b, z/a, z/c; n2: x/b, y/a, y/c, z/b"
+    assert round_robin(keys, []) == {}
+    assert set(round_robin(keys, ["n1", "n2", "n3"]).values()) == {"n1", "n2", "n3"}

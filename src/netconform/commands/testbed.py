@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from netconform.errors import ExitCode
+from netconform.errors import ExitCode, InputError
 from netconform.testbed import lifecycle
-from netconform.testbed.addresses import Topology
+from netconform.testbed.addresses import DEFAULT_LINK_MTU, DEFAULT_NODES, MAX_NODES, Topology
 from netconform.testbed.paths import Layout
 
 MAX_FAKE_NODES = 250  # each takes a /24 of the pod CIDR from the controller-manager's allocator
@@ -17,8 +17,8 @@ MAX_FAKE_NODES = 250  # each takes a /24 of the pod CIDR from the controller-man
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "testbed",
-        help="the local single-node Kubernetes test bed (needs root)",
-        description="Build, start and stop a real single-node Kubernetes cluster on this machine.",
+        help="the local Kubernetes test bed (needs root)",
+        description="Build, start and stop a real Kubernetes cluster of 1-3 nodes on this machine.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     up = actions.add_parser("up", help="build what is missing and start the test bed (idempotent)")
@@ -34,6 +34,20 @@ def register(subparsers: Any) -> None:
         default=0,
         metavar="N",
         help=f"add N KWOK fake nodes with EKS-like instance types (at most {MAX_FAKE_NODES})",
+    )
+    up.add_argument(
+        "--nodes",
+        type=_number,
+        default=DEFAULT_NODES,
+        metavar="N",
+        help=f"real nodes, each in own network+mount namespaces (1-{MAX_NODES}; default {DEFAULT_NODES})",
+    )
+    up.add_argument(
+        "--link-mtu",
+        type=_number,
+        default=DEFAULT_LINK_MTU,
+        metavar="BYTES",
+        help=f"MTU of every node's link to the router (default {DEFAULT_LINK_MTU}; lower: an overlay's)",
     )
     up.set_defaults(func=_up)
     actions.add_parser("down", help="stop everything and remove all test-bed state").set_defaults(func=_down)
@@ -64,8 +78,18 @@ def _fake_node_count(text: str) -> int:
     return value
 
 
+def _number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
 def _up(args: argparse.Namespace) -> int:
-    lifecycle.up(lifecycle.UpOptions(Topology(args.topology), args.nodes_fake))
+    if not 576 <= args.link_mtu <= 9001:
+        raise InputError(f"--link-mtu must be between 576 and 9001 (got {args.link_mtu})")
+    # The node count (range and this machine's memory) is checked by lifecycle.up before anything starts.
+    lifecycle.up(lifecycle.UpOptions(Topology(args.topology), args.nodes_fake, args.nodes, args.link_mtu))
     return ExitCode.OK
 
 
@@ -78,6 +102,7 @@ def _status(_args: argparse.Namespace) -> int:
     status = lifecycle.status()
     topology = status.topology.value if status.topology else "-"
     print(f"topology: {topology}")
+    print(f"nodes: {status.nodes}")
     print(f"running: {', '.join(status.running) or '-'}")
     print(f"stopped: {', '.join(status.stopped) or '-'}")
     print(f"kubeconfig: {status.kubeconfig}")

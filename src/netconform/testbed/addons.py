@@ -106,6 +106,9 @@ def coredns_objects() -> list[dict[str, Any]]:
                     "metadata": {"labels": labels},
                     "spec": {
                         "serviceAccountName": "coredns",
+                        # On node 1, like a system node group: breaking another node's path in a test (a
+                        # route, the link MTU) then leaves cluster DNS alone.
+                        "nodeSelector": {"kubernetes.io/hostname": a.FIRST_NODE.name},
                         "dnsPolicy": "Default",
                         "priorityClassName": "system-cluster-critical",
                         "terminationGracePeriodSeconds": 1,

@@ -10,7 +10,7 @@ import yaml
 from netconform.testbed import addresses as a
 from netconform.testbed import images, pki
 from netconform.testbed.binaries import Binaries
-from netconform.testbed.paths import Layout
+from netconform.testbed.paths import Layout, NodeLayout
 from netconform.testbed.processes import Daemon
 
 MAX_PODS = 110
@@ -132,30 +132,42 @@ def kube_scheduler(layout: Layout, bins: Binaries) -> Daemon:
     )
 
 
-def containerd(layout: Layout, bins: Binaries) -> Daemon:
-    config = layout.config / "containerd.toml"
-    config.write_text(containerd_config(layout))
+def node_daemon_name(node: a.NodeSpec, component: str) -> str:
+    """Pid and log file name of one node's component: n2-kubelet."""
+    return f"n{node.index}-{component}"
+
+
+def _on_node(node: a.NodeSpec, nl: NodeLayout, component: str, argv: tuple[str, ...], path: str) -> Daemon:
     return Daemon(
-        "containerd",
-        (str(bins.path("containerd", "containerd")), f"--config={config}"),
-        env={"PATH": f"{bins.dirs['containerd']}:/usr/sbin:/usr/bin:/sbin:/bin"},
+        node_daemon_name(node, component),
+        argv,
+        netns=node.netns,
+        mount_ns=nl.mount_ns,
+        env={"PATH": f"{path + ':' if path else ''}/usr/sbin:/usr/bin:/sbin:/bin"},
     )
 
 
-def containerd_config(layout: Layout) -> str:
+def containerd(nl: NodeLayout, node: a.NodeSpec, bins: Binaries) -> Daemon:
+    config = nl.config / "containerd.toml"
+    write_file(config, containerd_config(nl))
+    argv = (str(bins.path("containerd", "containerd")), f"--config={config}")
+    return _on_node(node, nl, "containerd", argv, str(bins.dirs["containerd"]))
+
+
+def containerd_config(nl: NodeLayout) -> str:
     return f"""version = 3
-root = "{layout.containerd_root}"
-state = "{layout.containerd_state}"
+root = "{nl.containerd_root}"
+state = "{nl.containerd_state}"
 
 [grpc]
-  address = "{layout.containerd_socket}"
+  address = "{nl.containerd_socket}"
 
 [ttrpc]
-  address = "{layout.containerd_state}/containerd.sock.ttrpc"
+  address = "{nl.containerd_state}/containerd.sock.ttrpc"
 
 [plugins]
   [plugins.'io.containerd.internal.v1.opt']
-    path = "{layout.lib}/containerd-opt"
+    path = "{nl.containerd_opt}"
   [plugins.'io.containerd.cri.v1.images']
     snapshotter = "overlayfs"
     [plugins.'io.containerd.cri.v1.images'.pinned_images]
@@ -174,10 +186,10 @@ state = "{layout.containerd_state}"
         [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
           SystemdCgroup = false
           BinaryName = "/usr/sbin/runc"
-          Root = "{layout.run}/runc"
+          Root = "{nl.runc_root}"
     [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = ["{layout.cni_bin_dir}"]
-      conf_dir = "{layout.cni_conf_dir}"
+      bin_dirs = ["{nl.bed.cni_bin_dir}"]
+      conf_dir = "{nl.cni_conf_dir}"
       max_conf_num = 1
   [plugins.'io.containerd.grpc.v1.cri']
     stream_server_address = "127.0.0.1"
@@ -185,21 +197,21 @@ state = "{layout.containerd_state}"
 """
 
 
-def cni_conflist(layout: Layout, node_pod_cidr: str) -> str:
+def cni_conflist(nl: NodeLayout, node_pod_cidr: str) -> str:
     return json.dumps(
         {
             "cniVersion": "1.0.0",
-            "name": "netconform-pods",
+            "name": CNI_NETWORK,
             "plugins": [
                 {
                     "type": "bridge",
-                    "bridge": a.POD_BRIDGE,
+                    "bridge": a.POD_BRIDGE,  # in the node's own namespace: one cni0 per node, no clash
                     "isGateway": True,
                     "ipMasq": False,  # nothing of ours leaves the machine, so there is nothing to masquerade
                     "hairpinMode": True,
                     "ipam": {
                         "type": "host-local",
-                        "dataDir": str(layout.cni_data_dir),
+                        "dataDir": str(nl.cni_data_dir),
                         "ranges": [[{"subnet": node_pod_cidr}]],
                         "routes": [{"dst": "0.0.0.0/0"}],
                     },
@@ -215,36 +227,40 @@ def cni_conflist(layout: Layout, node_pod_cidr: str) -> str:
     )
 
 
-def kubelet(layout: Layout, bins: Binaries, max_pods: int = MAX_PODS) -> Daemon:
-    config = layout.config / "kubelet.yaml"
-    resolv = layout.config / "resolv.conf"
+CNI_NETWORK = "netconform-pods"  # libcni names its cached results after it
+
+
+def kubelet(nl: NodeLayout, node: a.NodeSpec, bins: Binaries, max_pods: int = MAX_PODS) -> Daemon:
+    config = nl.config / "kubelet.yaml"
+    resolv = nl.config / "resolv.conf"
     # Pods and CoreDNS never see the machine's resolver: only the cluster DNS.
-    resolv.write_text(f"nameserver {a.DNS_SERVICE_IP}\nsearch {a.CLUSTER_DOMAIN}\noptions ndots:5\n")
+    write_file(resolv, f"nameserver {a.DNS_SERVICE_IP}\nsearch {a.CLUSTER_DOMAIN}\noptions ndots:5\n")
     config.write_text(
         yaml.safe_dump(
             {
                 "apiVersion": "kubelet.config.k8s.io/v1beta1",
                 "kind": "KubeletConfiguration",
-                "address": str(a.NODE_IP),
+                "address": str(node.ip),
                 "cgroupDriver": "cgroupfs",
+                "cgroupRoot": node.cgroup_root,  # one tree per node: teardown finds every pod by it
                 "failCgroupV1": False,  # this machine is cgroup v1; 1.35+ refuses it unless told (KEP-5573)
-                "containerRuntimeEndpoint": f"unix://{layout.containerd_socket}",
+                "containerRuntimeEndpoint": f"unix://{nl.containerd_socket}",
                 "failSwapOn": False,
                 "rotateCertificates": False,
                 "serverTLSBootstrap": False,
-                "tlsCertFile": str(layout.pki / "kubelet-serving.crt"),
-                "tlsPrivateKeyFile": str(layout.pki / "kubelet-serving.key"),
+                "tlsCertFile": str(nl.pki / "kubelet-serving.crt"),
+                "tlsPrivateKeyFile": str(nl.pki / "kubelet-serving.key"),
                 "authentication": {
                     "anonymous": {"enabled": False},
                     "webhook": {"enabled": True},
-                    "x509": {"clientCAFile": str(layout.pki / "client-ca.crt")},
+                    "x509": {"clientCAFile": str(nl.bed.pki / "client-ca.crt")},
                 },
                 "authorization": {"mode": "Webhook"},
                 "clusterDNS": [str(a.DNS_SERVICE_IP)],
                 "clusterDomain": a.CLUSTER_DOMAIN,
                 "resolvConf": str(resolv),
                 "maxPods": max_pods,
-                "podLogsDir": str(layout.pod_logs),
+                "podLogsDir": str(nl.pod_logs),
                 "serializeImagePulls": False,
                 "imageGCHighThresholdPercent": 100,
                 "imageGCLowThresholdPercent": 99,
@@ -255,6 +271,7 @@ def kubelet(layout: Layout, bins: Binaries, max_pods: int = MAX_PODS) -> Daemon:
                 },
                 "protectKernelDefaults": False,
                 "localStorageCapacityIsolation": True,
+                # Per network namespace: every node's kubelet has its own loopback, so no port clashes.
                 "healthzBindAddress": "127.0.0.1",
                 "healthzPort": 10248,
                 "readOnlyPort": 0,
@@ -262,25 +279,22 @@ def kubelet(layout: Layout, bins: Binaries, max_pods: int = MAX_PODS) -> Daemon:
             }
         )
     )
-    return Daemon(
-        "kubelet",
-        (
-            str(bins.path("k8s", "kubelet")),
-            f"--config={config}",
-            f"--kubeconfig={pki.kubeconfig_path(layout, pki.KUBELET)}",
-            f"--hostname-override={a.NODE_NAME}",
-            f"--node-ip={a.NODE_IP}",
-            f"--root-dir={layout.kubelet_root}",
-            "--node-labels=node.kubernetes.io/instance-type=netconform-testbed,"
-            "topology.kubernetes.io/zone=testbed-a",
-            "--v=1",
-        ),
-        env={"PATH": f"{layout.cni_bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin"},
+    labels = ",".join(f"{k}={v}" for k, v in node.labels.items())
+    argv = (
+        str(bins.path("k8s", "kubelet")),
+        f"--config={config}",
+        f"--kubeconfig={nl.pki / 'kubelet.kubeconfig'}",
+        f"--hostname-override={node.name}",
+        f"--node-ip={node.ip}",
+        f"--root-dir={nl.kubelet_root}",
+        f"--node-labels={labels}",
+        "--v=1",
     )
+    return _on_node(node, nl, "kubelet", argv, str(nl.bed.cni_bin_dir))
 
 
-def kube_proxy(layout: Layout, bins: Binaries) -> Daemon:
-    config = layout.config / "kube-proxy.yaml"
+def kube_proxy(nl: NodeLayout, node: a.NodeSpec, bins: Binaries) -> Daemon:
+    config = nl.config / "kube-proxy.yaml"
     config.write_text(
         yaml.safe_dump(
             {
@@ -288,13 +302,11 @@ def kube_proxy(layout: Layout, bins: Binaries) -> Daemon:
                 "kind": "KubeProxyConfiguration",
                 "mode": "iptables",
                 "clusterCIDR": str(a.POD_CIDR),
-                "hostnameOverride": a.NODE_NAME,
-                "bindAddress": str(a.NODE_IP),
-                "clientConnection": {"kubeconfig": str(pki.kubeconfig_path(layout, pki.KUBE_PROXY))},
-                "nodePortAddresses": [
-                    str(a.CONTROL_PLANE_LINK)
-                ],  # NodePorts on the node link only, never eth0
-                "iptables": {"localhostNodePorts": False},  # else it sets route_localnet=1 on the host
+                "hostnameOverride": node.name,
+                "bindAddress": str(node.ip),
+                "clientConnection": {"kubeconfig": str(pki.kubeconfig_path(nl.bed, pki.KUBE_PROXY))},
+                "nodePortAddresses": [str(node.link)],  # NodePorts on the node's own link only
+                "iptables": {"localhostNodePorts": False},  # else it sets route_localnet=1
                 "conntrack": {
                     "maxPerCore": 0,
                     "min": 0,
@@ -306,29 +318,28 @@ def kube_proxy(layout: Layout, bins: Binaries) -> Daemon:
             }
         )
     )
-    return Daemon("kube-proxy", (str(bins.path("k8s", "kube-proxy")), f"--config={config}", "--v=1"))
+    argv = (str(bins.path("k8s", "kube-proxy")), f"--config={config}", "--v=1")
+    return _on_node(node, nl, "kube-proxy", argv, "")
 
 
-KUBE_ROUTER_HEALTH_PORT = 20244  # /healthz on the host's loopback
+KUBE_ROUTER_HEALTH_PORT = 20244  # /healthz on the node namespace's loopback
 
 
-def kube_router(layout: Layout, bins: Binaries) -> Daemon:
-    return Daemon(
-        "kube-router",
-        (
-            str(bins.path("kube-router", "kube-router")),
-            f"--kubeconfig={pki.kubeconfig_path(layout, pki.KUBE_ROUTER)}",
-            f"--hostname-override={a.NODE_NAME}",
-            "--run-firewall=true",
-            "--run-router=false",
-            "--run-service-proxy=false",
-            f"--service-cluster-ip-range={a.SERVICE_CIDR}",
-            "--iptables-sync-period=1m",
-            f"--health-port={KUBE_ROUTER_HEALTH_PORT}",
-            "--metrics-port=0",
-            "--v=1",
-        ),
+def kube_router(nl: NodeLayout, node: a.NodeSpec, bins: Binaries) -> Daemon:
+    argv = (
+        str(bins.path("kube-router", "kube-router")),
+        f"--kubeconfig={pki.kubeconfig_path(nl.bed, pki.KUBE_ROUTER)}",
+        f"--hostname-override={node.name}",
+        "--run-firewall=true",
+        "--run-router=false",
+        "--run-service-proxy=false",
+        f"--service-cluster-ip-range={a.SERVICE_CIDR}",
+        "--iptables-sync-period=1m",
+        f"--health-port={KUBE_ROUTER_HEALTH_PORT}",
+        "--metrics-port=0",
+        "--v=1",
     )
+    return _on_node(node, nl, "kube-router", argv, "")
 
 
 # KWOK v0.8 ships its behaviours as Stage objects; without any it refuses to start ("no stages found").

@@ -13,7 +13,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from netconform.adapters.waits import Bound, NotYet, wait_until
-from netconform.core.density import DensityOptions, max_pods
+from netconform.core.density.maxpods import DensityOptions, max_pods
 from netconform.core.instance_types import bundled_limits
 
 FAKE_ANNOTATION = "kwok.x-k8s.io/node"

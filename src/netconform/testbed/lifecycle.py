@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,10 +19,23 @@ from netconform.adapters import deviations_file
 from netconform.adapters.kube.client import api_client
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.errors import CannotCheck, InputError
-from netconform.testbed import addons, components, host, images, kwok_nodes, network, pki, processes, sysctls
+from netconform.testbed import (
+    addons,
+    capacity,
+    components,
+    host,
+    images,
+    kwok_nodes,
+    network,
+    nodes,
+    pki,
+    processes,
+    shell,
+    sysctls,
+)
 from netconform.testbed import addresses as a
 from netconform.testbed.binaries import REPO_ROOT, Binaries, build, locate
-from netconform.testbed.paths import Layout
+from netconform.testbed.paths import HARD_CODED_HOST_PATHS, Layout, NodeLayout
 
 TESTBED_DEVIATIONS = "testbed-kube-router"  # src/netconform/data/deviations/<name>.yaml
 
@@ -30,21 +43,22 @@ Say = Callable[[str], None]
 
 APISERVER_READY = Bound("kube-apiserver /readyz", timeout_s=120)
 CONTAINERD_SOCKET = Bound("containerd's socket", timeout_s=30, interval_s=0.2)
-NODE_POD_CIDR = Bound("the node to register and get a pod CIDR", timeout_s=90)
-NODE_READY = Bound("the node to report Ready", timeout_s=120)
+NODE_POD_CIDR = Bound("the nodes to register and get pod CIDRs", timeout_s=90)
+NODE_READY = Bound("the nodes to report Ready", timeout_s=120)
 COREDNS_READY = Bound("CoreDNS to be Ready", timeout_s=120)
 KUBE_ROUTER_HEALTHY = Bound("kube-router to answer /healthz after a restart", timeout_s=60)
 
-# Start order; teardown stops them in reverse.
+# Start order; teardown stops them in reverse. Each real node's daemons: nodes.daemon_names.
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-NODE = ("containerd", "kubelet", "kube-proxy", "kube-router")
-ALL_DAEMONS = (*CONTROL_PLANE, *NODE, "external-host", "kwok")
+SHARED_DAEMONS = (*CONTROL_PLANE, "external-host", "kwok")
 
 
 @dataclass(frozen=True)
 class UpOptions:
     topology: a.Topology = a.Topology.ROUTABLE
     nodes_fake: int = 0
+    nodes: int = a.DEFAULT_NODES
+    link_mtu: int = a.DEFAULT_LINK_MTU
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,7 @@ class Status:
     topology: a.Topology | None
     kubeconfig: Path
     leftovers: tuple[str, ...] = field(default=())
+    nodes: int = 0
 
     @property
     def healthy(self) -> bool:
@@ -67,13 +82,19 @@ def require_root() -> None:
 
 def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> Status:
     layout = layout or Layout.default()
+    capacity.check_node_count(options.nodes, 10**9)  # the range first: no root needed to be told
     require_root()
     current = status(layout)
-    if current.healthy and current.topology is options.topology:
-        say(f"test bed: already up ({current.topology.value}); kubeconfig {layout.admin_kubeconfig}")
+    if current.healthy and current.topology is options.topology and current.nodes == options.nodes:
+        say(
+            f"test bed: already up ({current.topology.value}, {current.nodes} nodes); "
+            f"kubeconfig {layout.admin_kubeconfig}"
+        )
         if options.nodes_fake:
             add_fake_nodes(options.nodes_fake, layout, say)
         return current
+    # A running bed is torn down first: what its nodes hold comes back before ours start.
+    capacity.check_machine(options.nodes, reclaimable_mb=capacity.NODE_BUDGET_MB * current.nodes)
     started = time.monotonic()
     say("test bed: tearing down any earlier state")
     down(layout, say=lambda _msg: None)
@@ -81,18 +102,23 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     bins = locate()
     if missing := bins.missing():
         raise CannotCheck(f"test bed: binaries missing after build: {', '.join(missing)}")
-    for directory in (layout.state, layout.config, layout.run, layout.lib, layout.logs, layout.cni_conf_dir):
+    for directory in (layout.state, layout.config, layout.run, layout.lib, layout.logs):
         directory.mkdir(parents=True, exist_ok=True)
     sysctls.save(layout.saved_sysctls)
     sysctls.apply_required()
-    say(f"test bed: network ({options.topology.value})")
-    network.set_up(options.topology)
+    specs = a.nodes(options.nodes)
+    say(f"test bed: network ({options.topology.value}, {options.nodes} nodes, link MTU {options.link_mtu})")
+    network.set_up()
+    for node in specs:
+        network.add_node(node, options.link_mtu)
+    network.set_topology(options.topology, specs)
     layout.topology_file.write_text(options.topology.value)
-    pki.generate(layout)
+    layout.nodes_file.write_text(str(options.nodes))
+    pki.generate(layout, specs)
     _start_control_plane(layout, bins, say)
     api = api_client(layout.admin_kubeconfig)
     addons.apply(api, addons.rbac_objects())
-    _start_node(layout, bins, api, say)
+    _start_nodes(layout, bins, api, specs, say)
     processes.start(layout, components.external_host(bins))
     addons.apply(api, addons.coredns_objects())
     wait_until(COREDNS_READY, lambda: _deployment_ready(api, "kube-system", "coredns"))
@@ -103,6 +129,19 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     return status(layout)
 
 
+def node_specs(layout: Layout | None = None) -> tuple[a.NodeSpec, ...]:
+    """The running bed's real nodes (none when it is not up)."""
+    layout = layout or Layout.default()
+    return a.nodes(_node_count(layout))
+
+
+def _node_count(layout: Layout) -> int:
+    try:
+        return int(layout.nodes_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 MAX_PODS_APPLIED = Bound("the node to advertise the new max-pods", timeout_s=90)
 
 
@@ -110,17 +149,25 @@ def set_max_pods(max_pods: int, layout: Layout | None = None, say: Say = print) 
     """Restart the kubelet with another maxPods (running pods stay; the kubelet re-adopts them)."""
     layout = layout or Layout.default()
     require_root()
-    processes.stop(layout, "kubelet")
-    processes.start(layout, components.kubelet(layout, locate(), max_pods))
+    specs = node_specs(layout)
+    bins = locate()
+    for node in specs:
+        name = components.node_daemon_name(node, "kubelet")
+        processes.stop(layout, name)
+        processes.start(layout, components.kubelet(layout.node(node.index), node, bins, max_pods))
     core = client.CoreV1Api(api_client(layout.admin_kubeconfig))
 
     def applied() -> None:
-        processes.ensure_alive(layout, "kubelet")
-        node = core.read_node(a.NODE_NAME)
-        ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
-        advertised = (node.status.capacity or {}).get("pods")
-        if advertised != str(max_pods) or not ready:
-            raise NotYet(f"capacity.pods={advertised}, Ready={ready}")
+        waiting = []
+        for node in specs:
+            processes.ensure_alive(layout, components.node_daemon_name(node, "kubelet"))
+            got = core.read_node(node.name)
+            ready = any(c.type == "Ready" and c.status == "True" for c in got.status.conditions or [])
+            advertised = (got.status.capacity or {}).get("pods")
+            if advertised != str(max_pods) or not ready:
+                waiting.append(f"{node.name}: capacity.pods={advertised}, Ready={ready}")
+        if waiting:
+            raise NotYet("; ".join(waiting))
 
     wait_until(MAX_PODS_APPLIED, applied)
     # The kubelet re-applies its kernel tunables at every start.
@@ -137,24 +184,41 @@ def policy_engine_stopped(layout: Layout | None = None) -> Iterator[None]:
     """
     layout = layout or Layout.default()
     require_root()
-    processes.stop(layout, "kube-router")
+    specs = node_specs(layout)
+    for node in specs:
+        processes.stop(layout, components.node_daemon_name(node, "kube-router"))
     try:
         yield
     finally:
-        processes.start(layout, components.kube_router(layout, locate()))
+        bins = locate()
+        for node in specs:
+            processes.start(layout, components.kube_router(layout.node(node.index), node, bins))
 
         def healthy() -> None:
-            processes.ensure_alive(layout, "kube-router")
-            url = f"http://127.0.0.1:{components.KUBE_ROUTER_HEALTH_PORT}/healthz"
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    status = response.status
-            except OSError as err:
-                raise NotYet(str(err)) from err
-            if status != 200:
-                raise NotYet(f"/healthz answered {status}")
+            for node in specs:
+                processes.ensure_alive(layout, components.node_daemon_name(node, "kube-router"))
+                # /healthz listens on the node namespace's own loopback.
+                answer = run_in_node(
+                    node, [sys.executable, "-c", _HEALTHZ.format(components.KUBE_ROUTER_HEALTH_PORT)]
+                )
+                if answer.strip() != "200":
+                    raise NotYet(f"{node.name}: /healthz: {answer.strip()[-200:] or 'no answer'}")
 
         wait_until(KUBE_ROUTER_HEALTHY, healthy)
+
+
+_HEALTHZ = """
+import urllib.request
+try:
+    print(urllib.request.urlopen("http://127.0.0.1:{0}/healthz", timeout=2).status)
+except OSError as err:
+    print(err)
+"""
+
+
+def run_in_node(node: a.NodeSpec, argv: list[str]) -> str:
+    """``argv``'s output, run in the node's network namespace (never the machine's)."""
+    return shell.run(["nsenter", f"--net=/run/netns/{node.netns}", "--", *argv], check=False)
 
 
 def add_fake_nodes(count: int, layout: Layout | None = None, say: Say = print) -> None:
@@ -195,63 +259,88 @@ def _start_control_plane(layout: Layout, bins: Binaries, say: Say) -> None:
     processes.start(layout, components.kube_scheduler(layout, bins))
 
 
-def _start_node(layout: Layout, bins: Binaries, api: client.ApiClient, say: Say) -> None:
-    say("test bed: containerd and images")
+def _start_nodes(
+    layout: Layout, bins: Binaries, api: client.ApiClient, specs: tuple[a.NodeSpec, ...], say: Say
+) -> None:
+    """All nodes in stages, so their waits overlap: containerd, images, kubelet, then (once each has its
+    pod CIDR) routes, CNI config, kube-proxy and kube-router."""
+    say(f"test bed: {len(specs)} node(s): containerd and images")
     layout.cni_bin_dir.mkdir(parents=True, exist_ok=True)
     for plugin in ("bridge", "host-local", "portmap", "loopback"):
         shutil.copy2(bins.path("cni", plugin), layout.cni_bin_dir / plugin)
-    processes.start(layout, components.containerd(layout, bins))
-
-    def socket_ready() -> None:
-        processes.ensure_alive(layout, "containerd")
-        if not layout.containerd_socket.exists():
-            raise NotYet("no socket yet")
-
-    wait_until(CONTAINERD_SOCKET, socket_ready)
-    _import_images(layout, bins)
-    say("test bed: kubelet")
-    processes.start(layout, components.kubelet(layout, bins))
+    layouts = {node: nodes.prepare(layout, node) for node in specs}
+    for node, nl in layouts.items():
+        processes.start(layout, components.containerd(nl, node, bins))
+    archives = _image_archives(layout, bins)
+    for node, nl in layouts.items():
+        _wait_containerd(layout, node, nl)
+        for archive in archives:
+            images.import_archive(bins.path("containerd", "ctr"), nl.containerd_socket, archive)
+    say("test bed: kubelets")
+    for node, nl in layouts.items():
+        processes.start(layout, components.kubelet(nl, node, bins))
     core = client.CoreV1Api(api)
 
-    def pod_cidr() -> str:
-        processes.ensure_alive(layout, "kubelet")
-        try:
-            node = core.read_node(a.NODE_NAME)
-        except ApiException as err:
-            raise NotYet(f"node not registered ({err.status})") from err
-        if not node.spec.pod_cidr:
-            raise NotYet("node has no pod CIDR yet")
-        return str(node.spec.pod_cidr)
+    def pod_cidrs() -> dict[a.NodeSpec, str]:
+        found: dict[a.NodeSpec, str] = {}
+        for node in specs:
+            processes.ensure_alive(layout, components.node_daemon_name(node, "kubelet"))
+            try:
+                cidr = core.read_node(node.name).spec.pod_cidr
+            except ApiException as err:
+                raise NotYet(f"{node.name} not registered ({err.status})") from err
+            if not cidr:
+                raise NotYet(f"{node.name} has no pod CIDR yet")
+            found[node] = str(cidr)
+        return found
 
-    cidr = wait_until(NODE_POD_CIDR, pod_cidr)
-    # The kubelet has applied its kernel tunables by now; give the host back the ones that matter to it.
+    cidrs = wait_until(NODE_POD_CIDR, pod_cidrs)
+    # Every kubelet re-applies its kernel tunables at start; all have by now (they registered after).
     sysctls.restore(layout.saved_sysctls, sysctls.RESTORE_AFTER_KUBELET)
-    components.write_file(
-        layout.cni_conf_dir / "10-netconform.conflist", components.cni_conflist(layout, cidr)
-    )
-    say("test bed: kube-proxy, kube-router")
-    processes.start(layout, components.kube_proxy(layout, bins))
-    processes.start(layout, components.kube_router(layout, bins))
+    say("test bed: routes, kube-proxy, kube-router")
+    for node, cidr in cidrs.items():
+        # Read after registration, never guessed: the range allocator hands CIDRs out in arrival order.
+        network.route_pods(node, cidr)
+        nl = layouts[node]
+        components.write_file(nl.cni_conf_dir / "10-netconform.conflist", components.cni_conflist(nl, cidr))
+        processes.start(layout, components.kube_proxy(nl, node, bins))
+        processes.start(layout, components.kube_router(nl, node, bins))
 
-    def node_ready() -> None:
-        for name in NODE:
-            processes.ensure_alive(layout, name)
-        node = core.read_node(a.NODE_NAME)
-        ready = next((c for c in node.status.conditions or [] if c.type == "Ready"), None)
-        if ready is None or ready.status != "True":
-            raise NotYet(f"Ready={ready.status if ready else '?'}: {ready.message if ready else ''}")
+    def nodes_ready() -> None:
+        waiting = []
+        for node in specs:
+            for name in nodes.daemon_names(node):
+                processes.ensure_alive(layout, name)
+            got = core.read_node(node.name)
+            ready = next((c for c in got.status.conditions or [] if c.type == "Ready"), None)
+            if ready is None or ready.status != "True":
+                waiting.append(
+                    f"{node.name} Ready={ready.status if ready else '?'}: {ready.message if ready else ''}"
+                )
+        if waiting:
+            raise NotYet("; ".join(waiting))
 
-    wait_until(NODE_READY, node_ready)
+    wait_until(NODE_READY, nodes_ready)
+    sysctls.restore(layout.saved_sysctls, sysctls.RESTORE_AFTER_KUBELET)
 
 
-def _import_images(layout: Layout, bins: Binaries) -> None:
-    ctr = bins.path("containerd", "ctr")
+def _wait_containerd(layout: Layout, node: a.NodeSpec, nl: NodeLayout) -> None:
+    def socket_ready() -> None:
+        processes.ensure_alive(layout, components.node_daemon_name(node, "containerd"))
+        if not nl.containerd_socket.exists():
+            raise NotYet(f"{node.name}: no socket yet")
+
+    wait_until(CONTAINERD_SOCKET, socket_ready)
+
+
+def _image_archives(layout: Layout, bins: Binaries) -> list[Path]:
     porter = _porter_dir()
     specs = (
         images.pause_image_spec(bins.path("pause", "pause")),
         images.probe_image_spec(bins.path("k8s", "agnhost"), porter),
         images.coredns_image_spec(bins.path("coredns", "coredns")),
     )
+    archives = []
     for spec in specs:
         # Archives are cached beside the binaries, keyed by the reference and the binaries' cache dirs.
         key = spec.reference.replace("/", "_").replace(":", "_")
@@ -259,7 +348,8 @@ def _import_images(layout: Layout, bins: Binaries) -> None:
         archive = layout.images / f"{key}-{hashlib.sha256(sources.encode()).hexdigest()[:12]}.tar"
         if not archive.exists():
             images.write_archive(spec, archive)
-        images.import_archive(ctr, layout.containerd_socket, archive)
+        archives.append(archive)
+    return archives
 
 
 def _module_dir(wrapper_go_mod: str, module: str) -> Path:
@@ -296,9 +386,15 @@ def down(layout: Layout | None = None, say: Say = print) -> list[str]:
     """Stop everything, remove our state; returns what could not be removed (empty when clean)."""
     layout = layout or Layout.default()
     require_root()
-    for name in ("kwok", "external-host", "kube-router", "kube-proxy", "kubelet"):
+    for name in ("kwok", "external-host"):
         processes.stop(layout, name)
-    # Containers outlive the kubelet: kill what runs in the pod cgroups, then the shims, then containerd.
+    problems: list[str] = []
+    for index in nodes.indices(layout):
+        problems += nodes.tear_down(layout, index)
+    problems += nodes.release_pins(layout)
+    # A bed from before the nodes had namespaces ran its node in the root namespace: same names, no prefix.
+    for name in ("kube-router", "kube-proxy", "kubelet"):
+        processes.stop(layout, name)
     processes.kill_pids(host.pod_pids())
     shims = _shim_binaries(layout)
     processes.kill_pids(host.pids_running(shims))
@@ -306,13 +402,15 @@ def down(layout: Layout | None = None, say: Say = print) -> list[str]:
     processes.kill_pids(host.pids_running(shims))
     for name in reversed(CONTROL_PLANE):
         processes.stop(layout, name)
-    problems = host.unmount_under(layout.owned_mount_prefixes())
+    problems += host.unmount_under(layout.owned_mount_prefixes())
     network.tear_down()
     problems += host.remove_pod_cgroups()
+    host.remove_old_leaks(HARD_CODED_HOST_PATHS, layout.lib, components.CNI_NETWORK)
     for directory in (
         layout.run,
         layout.etcd_data,
         layout.state,
+        layout.lib / "nodes",
         layout.kubelet_root,
         layout.containerd_root,
         layout.cni_data_dir,
@@ -320,15 +418,24 @@ def down(layout: Layout | None = None, say: Say = print) -> list[str]:
         layout.lib / "containerd-opt",
     ):
         shutil.rmtree(directory, ignore_errors=True)
+    nodes.remove_created_host_dirs(layout)
     sysctls.restore(layout.saved_sysctls)
     layout.saved_sysctls.unlink(missing_ok=True)
     leftovers = (
         problems
         + network.our_leftovers()
-        + [f"process {n}" for n in ALL_DAEMONS if processes.running_pid(layout, n)]
+        + [f"cgroup {p}" for p in host.our_cgroups()]
+        + [f"process {n}" for n in _daemon_pid_names(layout) if processes.running_pid(layout, n)]
     )
     say("test bed: down" if not leftovers else f"test bed: down, but left: {', '.join(leftovers)}")
     return leftovers
+
+
+def _daemon_pid_names(layout: Layout) -> list[str]:
+    try:
+        return sorted(p.stem for p in layout.pids.glob("*.pid"))
+    except OSError:
+        return []
 
 
 def _shim_binaries(layout: Layout) -> list[Path]:
@@ -340,18 +447,22 @@ def _shim_binaries(layout: Layout) -> list[Path]:
 
 def status(layout: Layout | None = None) -> Status:
     layout = layout or Layout.default()
-    running = tuple(n for n in (*CONTROL_PLANE, *NODE) if processes.running_pid(layout, n))
-    stopped = tuple(n for n in (*CONTROL_PLANE, *NODE) if n not in running)
+    count = _node_count(layout)
+    expected = (*CONTROL_PLANE, *(n for node in a.nodes(count) for n in nodes.daemon_names(node)))
+    running = tuple(n for n in expected if processes.running_pid(layout, n))
+    stopped = tuple(n for n in expected if n not in running)
     try:
         topology: a.Topology | None = a.Topology(layout.topology_file.read_text().strip())
     except (FileNotFoundError, ValueError):
         topology = None
-    return Status(running, stopped, topology, layout.admin_kubeconfig)
+    if count == 0:
+        topology = None  # no nodes recorded: not a bed this code brought up
+    return Status(running, stopped, topology, layout.admin_kubeconfig, nodes=count)
 
 
 def set_topology(topology: a.Topology, layout: Layout | None = None) -> None:
     """Switch a running test bed between routable and isolated without a restart (one mangle rule)."""
     layout = layout or Layout.default()
     require_root()
-    network.set_topology(topology)
+    network.set_topology(topology, node_specs(layout))
     layout.topology_file.write_text(topology.value)

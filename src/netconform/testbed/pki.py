@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,22 +27,23 @@ class Identity:
 ADMIN = Identity("admin", "netconform-admin", ("system:masters",))
 CONTROLLER_MANAGER = Identity("controller-manager", "system:kube-controller-manager")
 SCHEDULER = Identity("scheduler", "system:kube-scheduler")
-KUBELET = Identity("kubelet", f"system:node:{a.NODE_NAME}", ("system:nodes",))
 KUBE_PROXY = Identity("kube-proxy", "system:kube-proxy")
 # kube-router and KWOK read and write across the cluster; on a throwaway test bed they run as admins.
 KUBE_ROUTER = Identity("kube-router", "netconform:kube-router", ("system:masters",))
 KWOK = Identity("kwok", "netconform:kwok", ("system:masters",))
 APISERVER_KUBELET_CLIENT = "kube-apiserver"  # bound to system:kubelet-api-admin after start
 
-CLIENT_IDENTITIES = (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KUBELET, KUBE_PROXY, KUBE_ROUTER, KWOK)
+CLIENT_IDENTITIES = (ADMIN, CONTROLLER_MANAGER, SCHEDULER, KUBE_PROXY, KUBE_ROUTER, KWOK)
 
 
 def api_server_url() -> str:
     return f"https://{a.API_IP}:{a.API_PORT}"
 
 
-def generate(layout: Layout) -> None:
-    """Write CAs, serving and client certificates, the service-account key and one kubeconfig per identity."""
+def generate(layout: Layout, nodes: Sequence[a.NodeSpec] = (a.FIRST_NODE,)) -> None:
+    """Write CAs, serving and client certificates, the service-account key and one kubeconfig per identity;
+    each node gets its own kubelet identity (system:node:<name>, so the Node authorizer and NodeRestriction
+    treat it as that node) and serving certificate for its InternalIP."""
     pki = layout.pki
     pki.mkdir(parents=True, exist_ok=True)
     server_ca = CertificateAuthority.create("netconform-server-ca")
@@ -68,11 +70,15 @@ def generate(layout: Layout) -> None:
     )
     _write_pair(pki, "apiserver-kubelet-client", client_ca.issue(APISERVER_KUBELET_CLIENT, client=True))
     _write_pair(pki, "front-proxy-client", front_proxy_ca.issue("front-proxy-client", client=True))
-    _write_pair(
-        pki,
-        "kubelet-serving",
-        server_ca.issue(a.NODE_NAME, dns_names=(a.NODE_NAME,), ip_addresses=(a.NODE_IP,), server=True),
-    )
+    for node in nodes:
+        node_pki = layout.node(node.index).pki
+        node_pki.mkdir(parents=True, exist_ok=True)
+        serving = server_ca.issue(node.name, dns_names=(node.name,), ip_addresses=(node.ip,), server=True)
+        _write_pair(node_pki, "kubelet-serving", serving)
+        client = client_ca.issue(f"system:node:{node.name}", organizations=("system:nodes",), client=True)
+        kubeconfig = node_pki / "kubelet.kubeconfig"
+        kubeconfig.write_text(render_kubeconfig(f"system:node:{node.name}", server_ca.pair.cert_pem, client))
+        kubeconfig.chmod(0o600)
     sa_key = new_private_key_pem()
     (pki / "service-account.key").write_bytes(sa_key)
     (pki / "service-account.pub").write_bytes(public_key_pem(sa_key))

@@ -27,14 +27,18 @@ class Daemon:
     argv: tuple[str, ...]
     netns: str | None = None  # run inside this named network namespace (via nsenter, which keeps /sys)
     env: Mapping[str, str] | None = None
+    mount_ns: Path | None = None  # and inside this pinned mount namespace (a node's private paths)
 
 
 def start(layout: Layout, daemon: Daemon) -> int:
     layout.pids.mkdir(parents=True, exist_ok=True)
     layout.logs.mkdir(parents=True, exist_ok=True)
     argv: list[str] = list(daemon.argv)
-    if daemon.netns:
-        argv = ["nsenter", f"--net=/run/netns/{daemon.netns}", "--", *argv]
+    if daemon.netns or daemon.mount_ns:
+        # nsenter execs the daemon itself, so the pid we record is the daemon's.
+        entered = [f"--mount={daemon.mount_ns}"] if daemon.mount_ns else []
+        entered += [f"--net=/run/netns/{daemon.netns}"] if daemon.netns else []
+        argv = ["nsenter", *entered, "--", *argv]
     env = dict(os.environ)
     env.update(daemon.env or {})
     with log_path(layout, daemon.name).open("ab") as log:

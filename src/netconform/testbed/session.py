@@ -1,4 +1,4 @@
-"""``python -m netconform.testbed.session [--topology T] -- CMD ...``
+"""``python -m netconform.testbed.session [--topology T] [--nodes N] -- CMD ...``
 
 Run CMD against the test bed: bring it up when it is not running, and tear down afterwards only what this
 session started (a test bed someone else brought up is left as it was). The exit code is CMD's.
@@ -13,9 +13,9 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from netconform.errors import ExitCode, NetconformError
+from netconform.errors import ExitCode, InputError, NetconformError
 from netconform.testbed import lifecycle
-from netconform.testbed.addresses import Topology
+from netconform.testbed.addresses import DEFAULT_NODES, Topology
 from netconform.testbed.paths import Layout
 
 
@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m netconform.testbed.session")
     parser.add_argument("--topology", choices=[t.value for t in Topology], default=Topology.ROUTABLE.value)
     parser.add_argument("--nodes-fake", type=int, default=0)
+    parser.add_argument("--nodes", type=int, default=DEFAULT_NODES)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
@@ -42,7 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         try:
-            lifecycle.up(lifecycle.UpOptions(Topology(args.topology), args.nodes_fake), layout)
+            lifecycle.up(lifecycle.UpOptions(Topology(args.topology), args.nodes_fake, args.nodes), layout)
+        except InputError as err:
+            started_here = False  # nothing was started: nothing to tear down
+            print(f"netconform: error: {err}", file=sys.stderr)
+            return ExitCode.USAGE
         except NetconformError as err:
             print(f"netconform: error: test bed failed to come up: {err}", file=sys.stderr)
             return ExitCode.CANNOT_CHECK

@@ -6,16 +6,19 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-# What the test bed sets for itself.
+# What the test bed sets for itself on the machine (global: every node's kubelet and containerd watch files).
 REQUIRED = {
-    "net.ipv4.ip_forward": "1",
     "fs.inotify.max_user_instances": "8192",
     "fs.inotify.max_user_watches": "524288",
 }
+# Set inside the bed's own network namespaces only (nc-cp and every node): the machine's root namespace does
+# not forward anything of ours, so its own net.ipv4.ip_forward stays as it was.
+NETNS_REQUIRED = {"net.ipv4.ip_forward": "1"}
 # kube-router REJECTs denied packets; the kernel rate-limits the ICMP "destination unreachable" answers (a
 # burst of 6 per destination, then 1/s; 50 in all), so a batch of probes against a wide deny gets a few
 # refusals and many silent drops, which then cost the probe deadline. Taking type 3 out of the rate mask while
 # the bed runs answers every denied packet (refused, never a coin toss between refused and timed out).
+# Per network namespace: applied in the bed's namespaces (network._namespace_sysctls), never the machine's.
 ICMP_DEST_UNREACH = 3
 DERIVED: dict[str, Callable[[str], str]] = {
     "net.ipv4.icmp_ratemask": lambda value: str(int(value) & ~(1 << ICMP_DEST_UNREACH)),
@@ -24,7 +27,7 @@ DERIVED: dict[str, Callable[[str], str]] = {
 # panic of the whole machine (and of CI with it), so these go back as soon as the kubelet is up.
 KUBELET_CHANGES = ("kernel.panic", "kernel.panic_on_oops", "vm.overcommit_memory", "vm.panic_on_oom")
 RESTORE_AFTER_KUBELET = ("kernel.panic", "kernel.panic_on_oops")
-TRACKED = (*REQUIRED, *DERIVED, *KUBELET_CHANGES)
+TRACKED = ("net.ipv4.ip_forward", *REQUIRED, *DERIVED, *KUBELET_CHANGES)
 
 
 def _path(name: str) -> Path:
@@ -58,8 +61,6 @@ def saved(store: Path) -> dict[str, str]:
 def apply_required() -> None:
     for name, value in REQUIRED.items():
         write(name, value)
-    for name, derive in DERIVED.items():
-        write(name, derive(read(name)))
 
 
 def restore(store: Path, names: tuple[str, ...] = TRACKED) -> None:

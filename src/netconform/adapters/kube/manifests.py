@@ -101,6 +101,8 @@ def netexec_server_pod(
     image: ImageSettings,
     ports: Sequence[int],
     protocols: Sequence[Protocol],
+    *,
+    node_name: str | None = None,
 ) -> dict[str, Any]:
     """One agnhost netexec container per port serving every protocol on it (HTTP over TCP, UDP, SCTP), with
     named container ports serve-<port>-<proto>. netexec also answers ``/dial``, so the same pods are the
@@ -109,7 +111,7 @@ def netexec_server_pod(
     # A shared PID namespace makes the pause container PID 1, and it reaps orphans: a probe batch's watchdog
     # outlives the exec's shell, as does the watcher of a probe run under `timeout`; netexec as PID 1 would
     # never reap them, and a catalog run once piled up tens of thousands of zombies until fork failed.
-    return pod(name, labels, containers, share_process_namespace=True)
+    return pod(name, labels, containers, share_process_namespace=True, node_name=node_name)
 
 
 def netexec_container_name(port: int) -> str:

@@ -132,13 +132,23 @@ def deploy(
 ) -> BaselineBed:
     """Create the bed and wait for it (the kubelet-probed pod is left to its own check)."""
     port = host_port or random.randint(*HOST_PORT_RANGE)
-    kube.create(namespace, netexec_pod("a", {"app": "web", "baseline": "server"}, images))
-    kube.create(namespace, netexec_pod("b", {"app": "client", "baseline": "server"}, images))
+    views = node_views(kube)
+    usable = usable_nodes(views)
+    # The bed's checks are same-node paths (cross-node ones place their own pods): pin them to one node, so
+    # that a multi-node scheduler's spreading never turns "pod -> pod, same node" into a cross-node probe.
+    node = usable[0].name if usable else None
+    kube.create(namespace, netexec_pod("a", {"app": "web", "baseline": "server"}, images, node_name=node))
+    kube.create(namespace, netexec_pod("b", {"app": "client", "baseline": "server"}, images, node_name=node))
     kube.create(
         namespace,
-        netexec_pod("host", {"app": "host"}, images, http_port=port, udp_port=-1, host_network=True),
+        netexec_pod(
+            "host", {"app": "host"}, images, http_port=port, udp_port=-1, host_network=True, node_name=node
+        ),
     )
-    kube.create(namespace, netexec_pod("probed", {"app": "probed"}, images, udp_port=-1, http_readiness=True))
+    kube.create(
+        namespace,
+        netexec_pod("probed", {"app": "probed"}, images, udp_port=-1, http_readiness=True, node_name=node),
+    )
     kube.create(namespace, service("web", {"app": "web"}))
     kube.create(namespace, service("web-np", {"app": "web"}, kind="NodePort"))
     kube.create(namespace, service("web-dns", {"app": "web"}))
@@ -155,7 +165,7 @@ def deploy(
         kubelet_probed="probed",
         cluster_ips={name: str(spec.cluster_ip) for name, spec in specs.items()},
         node_port=int(node_port),
-        nodes=usable_nodes(views := node_views(kube)),
+        nodes=usable,
         all_nodes=views,
     )
 
@@ -219,6 +229,7 @@ class Baseline:
     bed: BaselineBed
     prober: ExecProber
     seen: dict[Path, bool] = field(default_factory=dict)  # outcomes so far: controls of later checks
+    ring: dict[str, tuple[str, str]] = field(default_factory=dict)  # cross-node pods: name -> (ip, node)
 
     def run_all(self, egress_target: str | None = None) -> dict[Path, CheckResult]:
         """Every check the bed alone supports, in the suite's order (cross-node/ENI need their own pods)."""

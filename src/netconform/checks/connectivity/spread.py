@@ -6,18 +6,22 @@ addresses; a node whose primary ENI would need more pods than the smoke suite cr
 
 from __future__ import annotations
 
+from netconform.adapters.kube.execution import kubectl_exec
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.model import Endpoint, ProbeJob
 from netconform.adapters.probe.retry import probe_until_expected
+from netconform.checks.connectivity import payload
 from netconform.checks.connectivity.baseline import (
     CONTAINER,
     HTTP_PORT,
+    SERVICE_PORT,
     Baseline,
     CheckResult,
     netexec_pod,
     node_views,
+    service,
 )
-from netconform.core.connectivity.diagnosis import Finding, Path
+from netconform.core.connectivity.diagnosis import Finding, Path, missing_route_note, node_cut_off
 from netconform.core.connectivity.spread import plan_eni_spread, ring_pairs, unusable_reasons, usable_nodes
 from netconform.core.instance_types import bundled_limits
 from netconform.core.profiles import Expect, Profile
@@ -35,14 +39,51 @@ def _one_node_reason(check: Baseline) -> str | None:
 
 
 def _place(
-    check: Baseline, images: ImageSettings, names_to_nodes: dict[str, str]
+    check: Baseline, images: ImageSettings, names_to_nodes: dict[str, str], *, services: bool = False
 ) -> dict[str, tuple[str, str]]:
-    """Create one netexec pod per (name, node); return name -> (ip, node) once Ready."""
+    """Create one netexec pod per (name, node) (and a Service of its own when asked); return name -> (ip,
+    node) once Ready."""
     ns = check.bed.namespace
     for name, node in names_to_nodes.items():
-        check.kube.create(ns, netexec_pod(name, {"app": "spread"}, images, udp_port=-1, node_name=node))
+        labels = {"app": "spread", "spread": name}
+        check.kube.create(ns, netexec_pod(name, labels, images, udp_port=-1, node_name=node))
+        if services:
+            check.kube.create(ns, service(f"svc-{name}", {"spread": name}))
     pods = check.kube.wait_pods_ready(ns, list(names_to_nodes))
     return {p.name: (p.ip, p.node) for p in pods}
+
+
+def _ring(check: Baseline, images: ImageSettings) -> list[tuple[str, str]]:
+    """One pod per usable node (and a Service for each), placed once for all cross-node checks; returns the
+    ring's (source pod, target pod) pairs."""
+    pairs = ring_pairs([n.name for n in check.bed.nodes])
+    nodes = sorted({n for pair in pairs for n in pair})
+    names = {f"ring-{i}": node for i, node in enumerate(nodes)}
+    by_node = {node: name for name, node in names.items()}
+    if not check.ring:
+        check.ring.update(_place(check, images, names, services=True))
+    return [(by_node[s], by_node[t]) for s, t in pairs]
+
+
+def _route_note(
+    check: Baseline,
+    pairs: list[tuple[str, str]],
+    failed: list[tuple[str, str]],
+    unreachable: list[tuple[str, str]],
+) -> str:
+    """When exactly the pairs to and from one node fail: name the route that is missing."""
+
+    def on_nodes(some: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(check.ring[s][1], check.ring[t][1]) for s, t in some]
+
+    node = node_cut_off(on_nodes(pairs), on_nodes(failed), on_nodes(unreachable))
+    if node is None:
+        return ""
+    try:
+        cidr = check.kube.core.read_node(node).spec.pod_cidr
+    except Exception:  # the note is a hint; the finding stands without it
+        cidr = None
+    return missing_route_note(node, cidr)
 
 
 def _probe_pairs(
@@ -59,12 +100,19 @@ def _probe_pairs(
     ]
     results = probe_until_expected(check.prober, jobs, dict.fromkeys(jobs, Cell.ALLOWED))
     observed[path] = all(r.state is Cell.ALLOWED for r in results)
+    failed = [pair for pair, r in zip(pairs, results, strict=True) if r.state is not Cell.ALLOWED]
+    unreachable = [
+        pair
+        for pair, r in zip(pairs, results, strict=True)
+        if r.state is not Cell.ALLOWED and "unreachable" in (r.detail or "")
+    ]
+    note = _route_note(check, pairs, failed, unreachable) if path is Path.CROSS_NODE else ""
     findings = tuple(
         Finding(
             path,
             f"pod {ns}/{s} ({placed[s][0]}, node {placed[s][1]})",
             f"pod {ns}/{t} ({placed[t][0]}, node {placed[t][1]}) port {HTTP_PORT}/TCP",
-            f"{r.state.name.lower()}: {r.detail or 'connected'} (attempts: {r.attempts})",
+            f"{r.state.name.lower()}: {r.detail or 'connected'} (attempts: {r.attempts}){note}",
             r.reproduce,
             dict(observed),
         )
@@ -83,17 +131,86 @@ def cross_node(check: Baseline, images: ImageSettings) -> CheckResult:
     reason = _one_node_reason(check)
     if reason:
         return CheckResult(Path.CROSS_NODE, skipped=reason)
-    pairs = ring_pairs([n.name for n in check.bed.nodes])
-    nodes = sorted({n for pair in pairs for n in pair})
-    names = {f"ring-{i}": node for i, node in enumerate(nodes)}
-    by_node = {node: name for name, node in names.items()}
-    placed = _place(check, images, names)
+    pairs = _ring(check, images)
     observed = {Path.POD_TCP: check.pod_to_pod_tcp().passed}
-    outcome = _probe_pairs(
-        check, Path.CROSS_NODE, [(by_node[s], by_node[t]) for s, t in pairs], placed, observed
-    )
+    outcome = _probe_pairs(check, Path.CROSS_NODE, pairs, check.ring, observed)
     check.seen[Path.CROSS_NODE] = outcome.passed
     return outcome
+
+
+def cross_node_service(check: Baseline, images: ImageSettings) -> CheckResult:
+    """Each ring pod dials the Service of the next node's pod (its only backend, on another node)."""
+    reason = _one_node_reason(check)
+    if reason:
+        return CheckResult(Path.CROSS_NODE_SERVICE, skipped=reason)
+    pairs = _ring(check, images)
+    if Path.CROSS_NODE not in check.seen:
+        cross_node(check, images)
+    ns, placed = check.bed.namespace, check.ring
+    ips = {t: str(check.kube.core.read_namespaced_service(f"svc-{t}", ns).spec.cluster_ip) for _, t in pairs}
+    jobs = [
+        ProbeJob(Endpoint(f"pod {s}", ns, s, CONTAINER), f"svc svc-{t}", ips[t], SERVICE_PORT, Protocol.TCP)
+        for s, t in pairs
+    ]
+    # A new Service is programmed asynchronously (EndpointSlice, then each node's kube-proxy): retried.
+    results = probe_until_expected(check.prober, jobs, dict.fromkeys(jobs, Cell.ALLOWED), max_attempts=10)
+    observed = {Path.CROSS_NODE: check.seen[Path.CROSS_NODE]}
+    observed[Path.CROSS_NODE_SERVICE] = all(r.state is Cell.ALLOWED for r in results)
+    findings = tuple(
+        Finding(
+            Path.CROSS_NODE_SERVICE,
+            f"pod {ns}/{s} ({placed[s][0]}, node {placed[s][1]})",
+            f"Service {ns}/svc-{t} ClusterIP {ips[t]} port {SERVICE_PORT} (backend pod {t} {placed[t][0]}, "
+            f"node {placed[t][1]})",
+            f"{r.state.name.lower()}: {r.detail or 'connected'} (attempts: {r.attempts})",
+            r.reproduce,
+            dict(observed),
+        )
+        for (s, t), r in zip(pairs, results, strict=True)
+        if r.state is not Cell.ALLOWED
+    )
+    notes = tuple(
+        f"{s} ({placed[s][1]}) -> svc-{t} ({ips[t]}, backend on {placed[t][1]}): {r.state.name.lower()}"
+        for (s, t), r in zip(pairs, results, strict=True)
+    )
+    return CheckResult(Path.CROSS_NODE_SERVICE, findings, notes=notes, observed=dict(observed))
+
+
+def cross_node_mtu(check: Baseline, images: ImageSettings) -> CheckResult:
+    """Each ring pod pings the next node's pod with don't-fragment packets as large as its interface MTU."""
+    reason = _one_node_reason(check)
+    if reason:
+        return CheckResult(Path.CROSS_NODE_MTU, skipped=reason)
+    pairs = _ring(check, images)
+    if Path.CROSS_NODE not in check.seen:
+        cross_node(check, images)
+    if Path.MTU_DF not in check.seen:
+        check.seen[Path.MTU_DF] = check.mtu_dont_fragment().passed
+    ns, placed = check.bed.namespace, check.ring
+    observed = {Path.MTU_DF: check.seen[Path.MTU_DF], Path.CROSS_NODE: check.seen[Path.CROSS_NODE]}
+    pings = []
+    for s, t in pairs:
+        result = check.kube.exec(
+            ns, s, ["/bin/sh", "-c", payload.df_ping_script(placed[t][0])], container=CONTAINER
+        )
+        ping = payload.parse_df_ping(result.stdout, result.stderr)
+        command = ["ping", "-c", str(payload.PING_COUNT), "-s", str(ping.size or 1472), placed[t][0]]
+        pings.append((s, t, ping, kubectl_exec(ns, s, command, CONTAINER) + "  # iputils: add -M do"))
+    observed[Path.CROSS_NODE_MTU] = all(p.ok for _, _, p, _ in pings)
+    findings = tuple(
+        Finding(
+            Path.CROSS_NODE_MTU,
+            f"pod {ns}/{s} ({placed[s][0]}, node {placed[s][1]})",
+            f"pod {ns}/{t} ({placed[t][0]}, node {placed[t][1]})",
+            ping.detail,
+            reproduce,
+            dict(observed),
+        )
+        for s, t, ping, reproduce in pings
+        if not ping.ok
+    )
+    notes = tuple(f"{s} ({placed[s][1]}) -> {t} ({placed[t][1]}): {p.detail}" for s, t, p, _ in pings)
+    return CheckResult(Path.CROSS_NODE_MTU, findings, notes=notes, observed=dict(observed))
 
 
 def cross_eni(

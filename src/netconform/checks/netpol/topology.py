@@ -17,6 +17,7 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.probe.model import Endpoint, ProbeJob, Prober
 from netconform.adapters.probe.retry import RETRY_PAUSE_S, probe_until_expected
 from netconform.adapters.waits import Bound
+from netconform.core.connectivity.spread import round_robin
 from netconform.core.netpol.cases.model import (
     NAMESPACE_LABEL,
     NAMESPACES,
@@ -86,6 +87,7 @@ class NetpolTopology:
     changed_pod_labels: set[tuple[str, str]] = field(default_factory=set)
     changed_namespace_labels: set[tuple[str, str]] = field(default_factory=set)
     state_key: object = None  # what the last apply_state call applied (None: baseline)
+    placement: Mapping[str, str] = field(default_factory=dict)  # "x/a" -> node it runs on
 
     # --- deployment ---------------------------------------------------------------------------------------
     @classmethod
@@ -96,27 +98,34 @@ class NetpolTopology:
         create_namespace: NamespaceCreator,
         *,
         sctp: bool,
+        nodes: Sequence[str] = (),
     ) -> NetpolTopology:
+        """``nodes``: spread the 9 pods over these, round robin in model order (a fixed placement, so a
+        cell's node relation is the same on every run); none: the scheduler decides."""
         protocols = (Protocol.TCP, Protocol.UDP) + ((Protocol.SCTP,) if sctp else ())
         service_ports = [(port, protocol) for port in PORTS for protocol in protocols]
         names = {ns: create_namespace(ns, {NAMESPACE_LABEL: ns}) for ns in NAMESPACES}
+        planned = round_robin(POD_KEYS, nodes)
         for key in POD_KEYS:
             ns, pod = key.split("/")
-            kube.create(
-                names[ns], manifests.netexec_server_pod(pod, {POD_LABEL: pod}, images, PORTS, protocols)
+            manifest = manifests.netexec_server_pod(
+                pod, {POD_LABEL: pod}, images, PORTS, protocols, node_name=planned.get(key)
             )
+            kube.create(names[ns], manifest)
             kube.create(names[ns], manifests.service_for(f"s-{pod}", {POD_LABEL: pod}, service_ports))
         pod_ips: dict[str, IPAddress] = {}
         service_ips: dict[str, str] = {}
+        placement: dict[str, str] = {}
         for ns in NAMESPACES:
             for info in kube.wait_pods_ready(names[ns], ["a", "b", "c"], TOPOLOGY_READY):
                 pod_ips[f"{ns}/{info.name}"] = ipaddress.ip_address(info.ip)
+                placement[f"{ns}/{info.name}"] = info.node
             for pod in ("a", "b", "c"):
                 service = kube.core.read_namespaced_service(f"s-{pod}", names[ns])
                 if not service.spec.cluster_ip:
                     raise CannotCheck(f"service {names[ns]}/s-{pod} has no ClusterIP")
                 service_ips[f"{ns}/{pod}"] = service.spec.cluster_ip
-        return cls(kube, names, pod_ips, service_ips, protocols)
+        return cls(kube, names, pod_ips, service_ips, protocols, placement=placement)
 
     def world(self) -> World:
         labels = {ns: {NAMESPACE_LABEL: ns, **self.extra_namespace_labels.get(ns, {})} for ns in NAMESPACES}

@@ -24,6 +24,8 @@ class Path(enum.StrEnum):
     POD_TCP = "pod-to-pod-tcp"
     POD_UDP = "pod-to-pod-udp"
     CROSS_NODE = "pod-to-pod-cross-node"
+    CROSS_NODE_SERVICE = "pod-to-service-backend-on-another-node"
+    CROSS_NODE_MTU = "mtu-dont-fragment-cross-node"
     CROSS_ENI = "pod-to-pod-cross-eni"
     CLUSTER_IP = "pod-to-cluster-ip"
     NODE_PORT = "pod-to-node-port"
@@ -42,6 +44,8 @@ TITLES: dict[Path, str] = {
     Path.POD_TCP: "pod -> pod by pod IP (TCP, same node)",
     Path.POD_UDP: "pod -> pod by pod IP (UDP, same node)",
     Path.CROSS_NODE: "pod -> pod on another node",
+    Path.CROSS_NODE_SERVICE: "pod -> ClusterIP Service whose only backend runs on another node",
+    Path.CROSS_NODE_MTU: "don't-fragment packet at the interface MTU to a pod on another node",
     Path.CROSS_ENI: "pod -> pod on a secondary ENI of another node",
     Path.CLUSTER_IP: "pod -> ClusterIP Service",
     Path.NODE_PORT: "pod -> NodePort on a node's InternalIP",
@@ -131,10 +135,29 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         Path.CROSS_NODE,
-        "same-node traffic works, cross-node does not -> inter-node routing: security groups between "
-        "nodes, the overlay tunnel blocked (VXLAN UDP 4789, IP-in-IP protocol 4), or EC2 source/dest check "
-        "on with an overlay",
+        "same-node traffic works, cross-node does not -> inter-node routing: a missing route to a node's "
+        "pod CIDR (VPC route table, host-gw route), security groups between nodes, the overlay tunnel "
+        "blocked (VXLAN UDP 4789, IP-in-IP protocol 4), or EC2 source/dest check on with an overlay",
         passed=[Path.POD_TCP],
+    ),
+    _rule(
+        Path.CROSS_NODE_SERVICE,
+        "follows from pod -> pod across nodes, which fails as well: fix that path first",
+        also_failed=[Path.CROSS_NODE],
+    ),
+    _rule(
+        Path.CROSS_NODE_SERVICE,
+        "the backend's pod IP answers from the other node but its Service does not -> kube-proxy on the "
+        "client's node has not programmed the remote endpoint (its EndpointSlice view or sync), or the "
+        "node's masquerade/conntrack for the DNATed flow",
+        passed=[Path.CROSS_NODE],
+    ),
+    _rule(
+        Path.CROSS_NODE_MTU,
+        "full-size packets are dropped between nodes while same-node ones pass -> the link between the "
+        "nodes is narrower than the pods' interface MTU: an overlay's or VPC link's MTU not subtracted "
+        "from the pod MTU (jumbo 9001 pods over a 1500 path, VXLAN's 50 bytes)",
+        passed=[Path.MTU_DF, Path.CROSS_NODE],
     ),
     _rule(
         Path.CROSS_ENI,
@@ -179,6 +202,8 @@ FALLBACK: dict[Path, str] = {
     "of addresses, or a NetworkPolicy/firewall in the way (no policy exists in the check's namespace)",
     Path.POD_UDP: "UDP between pods fails: firewall, conntrack or a CNI without UDP support on that path",
     Path.CROSS_NODE: "pods on different nodes cannot reach each other: inter-node routing or security groups",
+    Path.CROSS_NODE_SERVICE: "a Service with a backend on another node is unreachable: kube-proxy or routing",
+    Path.CROSS_NODE_MTU: "packets at the interface MTU are dropped between nodes: the path is narrower",
     Path.CROSS_ENI: "pods on secondary ENIs are unreachable: ENI routing or security groups",
     Path.CLUSTER_IP: "the Service IP is unreachable: kube-proxy rules or the endpoints behind it",
     Path.NODE_PORT: "the NodePort is unreachable: kube-proxy NodePort rules or a security group",
@@ -233,6 +258,44 @@ class Finding:
             lines.append(f"  controls:  {controls}")
         lines += [f"  reproduce: {self.reproduce}", f"  usually:   {self.meaning}"]
         return "\n".join(lines)
+
+
+# --- cross-node patterns --------------------------------------------------------------------------------
+
+
+def node_cut_off(
+    pairs: Collection[tuple[str, str]],
+    failed: Collection[tuple[str, str]],
+    answered_unreachable: Collection[tuple[str, str]] = (),
+) -> str | None:
+    """The one node that every failed (source node, target node) pair involves, failing both to and from
+    it, while every pair without it passed: that node's pod addresses are not routed between the nodes.
+
+    With two nodes every pair involves both; then the direction tells: a hop without the route answers the
+    sender at once ("network is unreachable") on the way *to* the cut-off node, while the way back loses
+    only the replies (a timeout). ``answered_unreachable``: the failed pairs that got such an answer.
+    """
+    if not failed:
+        return None
+    candidates = []
+    for node in sorted(set.intersection(*({s, t} for s, t in failed))):
+        to_it = any(t == node for _, t in failed)
+        from_it = any(s == node for s, _ in failed)
+        involved = {p for p in pairs if node in p}
+        if to_it and from_it and involved == set(failed):
+            candidates.append(node)
+    if len(candidates) > 1 and answered_unreachable:
+        candidates = [n for n in candidates if all(t == n for _, t in answered_unreachable)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def missing_route_note(node: str, pod_cidr: str | None) -> str:
+    cidr = pod_cidr or "its pod CIDR"
+    return (
+        f"; every pair to and from node {node} fails, every other pair passes: no route to {node}'s pod "
+        f"CIDR {cidr} between the nodes (the VPC route table or host-gw route for {cidr} via the node's IP "
+        f"is missing; `ip route get <pod ip>` on the path shows where it goes)"
+    )
 
 
 # --- MTU ------------------------------------------------------------------------------------------------

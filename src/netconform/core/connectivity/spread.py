@@ -14,7 +14,7 @@ Pure: the adapter turns Node objects into ``NodeView``s and creates what the pla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 MAX_RING = 8  # more nodes add probes, not coverage of a different path
@@ -114,3 +114,19 @@ def plan_eni_spread(
             f"suite's cap of {cap}",
         )
     return SpreadPlan(target.name, to_add)
+
+
+def round_robin(keys: Sequence[str], nodes: Sequence[str]) -> dict[str, str]:
+    """A fixed placement: keys in their order onto the nodes in theirs (x/a n1, x/b n2, x/c n1, ... on two
+    nodes), so every run of a model puts the same pod on the same node and both relations occur."""
+    if not nodes:
+        return {}
+    return {key: nodes[i % len(nodes)] for i, key in enumerate(keys)}
+
+
+def describe_placement(placement: Mapping[str, str]) -> str:
+    """``node: key, key; node: ...`` for the report."""
+    by_node: dict[str, list[str]] = {}
+    for key, node in placement.items():
+        by_node.setdefault(node, []).append(key)
+    return "; ".join(f"{node}: {', '.join(keys)}" for node, keys in sorted(by_node.items()))

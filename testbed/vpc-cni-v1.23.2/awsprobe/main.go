@@ -75,7 +75,7 @@ func main() {
 	cidrs, err := c.GetVPCIPv4CIDRs()
 	must("GetVPCIPv4CIDRs", err)
 	for _, s := range cidrs {
-		out.VPCCIDRs = append(out.VPCCIDRs, aws.ToString(s))
+		out.VPCCIDRs = append(out.VPCCIDRs, s)
 	}
 	all, err := c.DescribeAllENIs(ctx)
 	must("DescribeAllENIs", err)

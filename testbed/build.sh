@@ -12,7 +12,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${NETCONFORM_CACHE:-/var/cache/netconform}
 ALL=(k8s etcd containerd cni kube-router kwok coredns pause)
+# The Amazon VPC CNI (issue 16), built only when named: `vpc-cni` = both versions and the awsutils probe. Not in
+# ALL, so the bed's default build and its cache keys stay as they were.
+VPC_CNI=(vpc-cni-v1.22.4 vpc-cni-v1.23.2 vpc-cni-probe)
 export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" GOTOOLCHAIN=local
+
+# The wrapper module a component builds from: the probe is a package inside the v1.23.2 wrapper, so it links
+# exactly the awsutils (and SDK versions) that ipamd v1.23.2 does.
+wrapper_dir() { case "$1" in vpc-cni-probe) echo "$HERE/vpc-cni-v1.23.2" ;; *) echo "$HERE/$1" ;; esac; }
 
 k8s_version() { awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3}' "$HERE/k8s/go.mod"; }
 
@@ -31,6 +38,12 @@ ldflags_for() {
       local v; v=$(awk '$1=="require" && $2=="github.com/containerd/containerd/v2" {print $3}' "$HERE/containerd/go.mod")
       echo "-s -w -X github.com/containerd/containerd/v2/version.Version=$v" ;;
     kube-router) echo "-s -w -checklinkname=0" ;;
+    vpc-cni-v*)
+      # Upstream's Makefile LDFLAGS, verbatim and on every binary. Their symbol paths lack the module prefix, so
+      # the linker ignores them: ipamd's version.Version and the plugins' main.version all stay "", which is
+      # what ipamd's gRPC handshake (validateVersion) needs. Setting a real -X on one side only breaks it.
+      local v=${1#vpc-cni-}
+      echo "-s -w -X pkg/version/info.Version=$v -X pkg/awsutils/awssession.version=$v" ;;
     *) echo "-s -w" ;;
   esac
 }
@@ -47,11 +60,16 @@ packages_for() {
     kwok) echo sigs.k8s.io/kwok/cmd/kwok ;;
     coredns) echo netconform.invalid/testbed/coredns ;;
     pause) echo netconform.invalid/testbed/pause ;;
+    vpc-cni-v*) echo github.com/aws/amazon-vpc-cni-k8s/cmd/{aws-k8s-agent,routed-eni-cni-plugin,egress-cni-plugin} \
+                     github.com/aws/amazon-vpc-cni-k8s/cmd/{aws-vpc-cni,aws-vpc-cni-init,grpc-health-probe} ;;
+    vpc-cni-probe) echo netconform.invalid/testbed/vpc-cni-v1.23.2/awsprobe ;;
   esac
 }
 
 cache_key() {
-  { cat "$HERE/$1/go.mod" "$HERE/$1/go.sum" 2>/dev/null; [ -f "$HERE/$1/main.go" ] && cat "$HERE/$1/main.go"
+  local d; d=$(wrapper_dir "$1")
+  { cat "$d/go.mod" "$d/go.sum" 2>/dev/null; [ -f "$d/main.go" ] && cat "$d/main.go"
+    [ "$1" = vpc-cni-probe ] && cat "$d/awsprobe/main.go"
     go env GOVERSION; ldflags_for "$1"; packages_for "$1"; } | sha256sum | cut -c1-12
 }
 
@@ -64,9 +82,13 @@ build_one() {
   local start=$SECONDS
   echo "build: $c -> $out"
   # shellcheck disable=SC2046
-  (cd "$HERE/$c" && go build -ldflags "$(ldflags_for "$c")" -o "$tmp/" $(packages_for "$c"))
+  (cd "$(wrapper_dir "$c")" && go build -ldflags "$(ldflags_for "$c")" -o "$tmp/" $(packages_for "$c"))
   # etcd's main package is go.etcd.io/etcd/server/v3, which go build names "server".
   if [ "$c" = etcd ]; then mv "$tmp/server" "$tmp/etcd"; fi
+  # The names the aws-node image gives them (upstream Makefile `build-linux`).
+  if [[ $c = vpc-cni-v* ]]; then
+    mv "$tmp/routed-eni-cni-plugin" "$tmp/aws-cni"; mv "$tmp/egress-cni-plugin" "$tmp/egress-cni"
+  fi
   rm -rf "$out"; mkdir -p "$(dirname "$out")"; mv "$tmp" "$out"
   echo "$((SECONDS - start))" > "$out/../.complete"
   echo "build: $c done in $((SECONDS - start))s"
@@ -76,8 +98,13 @@ main() {
   mkdir -p "$CACHE/build"
   local comps=("$@"); [ ${#comps[@]} -eq 0 ] && comps=("${ALL[@]}")
   if [ "${comps[0]}" = "--print-dirs" ]; then
-    for c in "${ALL[@]}"; do echo "$c=$(bin_dir "$c")"; done; return 0
+    local which=("${ALL[@]}"); [ "${comps[1]:-}" = vpc-cni ] && which=("${VPC_CNI[@]}")
+    for c in "${which[@]}"; do echo "$c=$(bin_dir "$c")"; done; return 0
   fi
-  for c in "${comps[@]}"; do build_one "$c"; done
+  local expanded=()
+  for c in "${comps[@]}"; do
+    if [ "$c" = vpc-cni ]; then expanded+=("${VPC_CNI[@]}"); else expanded+=("$c"); fi
+  done
+  for c in "${expanded[@]}"; do build_one "$c"; done
 }
 main "$@"

@@ -6,6 +6,7 @@ addresses; a node whose primary ENI would need more pods than the smoke suite cr
 
 from __future__ import annotations
 
+from netconform.adapters.kube.errors import KubeError, call
 from netconform.adapters.kube.execution import kubectl_exec
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.model import Endpoint, ProbeJob
@@ -80,8 +81,8 @@ def _route_note(
     if node is None:
         return ""
     try:
-        cidr = check.kube.core.read_node(node).spec.pod_cidr
-    except Exception:  # the note is a hint; the finding stands without it
+        cidr = call(f"read node {node}", lambda: check.kube.core.read_node(node)).spec.pod_cidr
+    except KubeError:  # the note is a hint; the finding stands without it
         cidr = None
     return missing_route_note(node, cidr)
 

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from netconform.adapters.aws import ec2, eks
 from netconform.adapters.aws.errors import RetryPolicy, call
 from netconform.adapters.aws.session import make_clients
-from netconform.core.upgrade.preflight import parse_addon_version
+from netconform.core.upgrade.versions import parse_addon_version
 from netconform.errors import CannotCheck, InputError
 
 

@@ -38,10 +38,19 @@ from netconform.adapters.junit import load_run
 from netconform.adapters.kube.aws_node import read_aws_node_env
 from netconform.checks.upgrade.gather import gather_preflight_inputs
 from netconform.commands._cluster_args import add_cluster_arguments, connect
-from netconform.core.upgrade.preflight import Code, PreflightReport, Severity, run_checks
+from netconform.core.findings import Severity
+from netconform.core.upgrade.codes import Code
+from netconform.core.upgrade.preflight import PreflightReport, run_checks
 from netconform.errors import CannotCheck, ExitCode, InputError
 
 FORMAT = "netconform.preflight/v1"
+# The preflight's words for the shared severities, worst first (the JSON format above names them): an ERROR
+# finding blocks the upgrade. The rules grade nothing OK: a check that passes says so at INFO.
+SEVERITY_WORDS: dict[Severity, str] = {
+    Severity.ERROR: "blocker",
+    Severity.WARNING: "warning",
+    Severity.INFO: "info",
+}
 ClientFactory = Callable[[str | None, str | None], AwsClients]
 
 
@@ -183,7 +192,7 @@ def _versions(report: PreflightReport) -> tuple[str | None, str | None]:
 
 
 def _counts(report: PreflightReport) -> dict[str, int]:
-    return {s.value: sum(f.severity is s for f in report.findings) for s in Severity}
+    return {word: sum(f.severity is s for f in report.findings) for s, word in SEVERITY_WORDS.items()}
 
 
 def verdict_line(report: PreflightReport) -> str:
@@ -201,12 +210,12 @@ def render_text(report: PreflightReport) -> str:
         f"{current or 'not an EKS add-on'} -> {target or 'no target'}",
         verdict_line(report),
     ]
-    for severity in Severity:
+    for severity, word in SEVERITY_WORDS.items():
         group = [f for f in report.findings if f.severity is severity]
         if not group:
             continue
         lines.append("")
-        lines.append({"blocker": "BLOCKERS", "warning": "WARNINGS", "info": "INFO"}[severity.value])
+        lines.append({"blocker": "BLOCKERS", "warning": "WARNINGS", "info": "INFO"}[word])
         for finding in group:
             lines.append(f"  [{finding.code}] {finding.message}")
             lines.extend(f"      {key}: {value}" for key, value in finding.evidence)
@@ -229,7 +238,7 @@ def render_json(report: PreflightReport, region: str) -> str:
         "counts": _counts(report),
         "findings": [
             {
-                "severity": f.severity.value,
+                "severity": SEVERITY_WORDS[f.severity],
                 "code": str(f.code),
                 "message": f.message,
                 "evidence": dict(f.evidence),

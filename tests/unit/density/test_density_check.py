@@ -8,7 +8,6 @@ from netconform.core.density.check import (
     Basis,
     CeilingVerdict,
     NodeFacts,
-    Severity,
     context_for,
     group_rows,
     judge_node,
@@ -23,6 +22,7 @@ from netconform.core.density.check import (
 )
 from netconform.core.density.maxpods import CniVersion
 from netconform.core.density.vpc_cni_config import VpcCniConfig
+from netconform.core.findings import Severity
 from netconform.core.instance_types import InstanceLimits
 from netconform.core.profiles import PROFILES, ProfileName
 
@@ -90,7 +90,7 @@ def test_allocatable_is_what_counts_and_capacity_is_shown_when_it_differs() -> N
 
 
 def test_severities() -> None:
-    assert {v for v in CeilingVerdict if v.severity is Severity.MISMATCH} == {
+    assert {v for v in CeilingVerdict if v.severity is Severity.ERROR} == {
         CeilingVerdict.PREFIX_NOT_APPLIED,
         CeilingVerdict.ABOVE_IP_CEILING,
         CeilingVerdict.BELOW_EXPECTED,

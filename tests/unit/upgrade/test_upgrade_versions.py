@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from netconform.core.upgrade.preflight import (
-    AddonVersion,
-    AvailableVersion,
-    choose_target,
-    parse_addon_version,
-)
+from netconform.core.upgrade.facts import AvailableVersion, choose_target
+from netconform.core.upgrade.versions import AddonVersion, parse_addon_version
 from netconform.errors import InputError
 
 

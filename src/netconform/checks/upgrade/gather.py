@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 from netconform.adapters.aws import ec2, eks
 from netconform.adapters.aws.session import AwsClients
-from netconform.core.upgrade.preflight import AddonVersion, PreflightInputs, choose_target
+from netconform.core.upgrade.facts import PreflightInputs, choose_target
+from netconform.core.upgrade.versions import AddonVersion
 
 
 def gather_preflight_inputs(

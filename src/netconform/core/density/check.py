@@ -1,6 +1,6 @@
 """Per-node pod-density verdicts: the ceiling the ENI math expects against what each node advertises.
 
-Three numbers per node: the expected ceiling (``core.density.maxpods.max_pods`` for the node's instance type under
+Three numbers per node: the expected ceiling (``maxpods.max_pods`` for the node's instance type under
 the cluster's CNI configuration, capped 110/250 like a managed node group), the IP ceiling (the same,
 uncapped: beyond it the CNI has no IP to give), and the advertised value (``status.allocatable.pods``,
 which the scheduler uses; ``capacity`` when allocatable is missing). The verdict explains any gap:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from child_pytest import REPO, run_pytest
 
 from netconform.adapters.junit import load_run
 from netconform.core.run.diff import Run
 from netconform.core.run.outcomes import Outcome
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -25,10 +23,7 @@ class SuiteRun:
 
 
 def run_suite(junit: Path, *args: str) -> SuiteRun:
-    command = [str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q", f"--junitxml={junit}", *args]
-    result = subprocess.run(
-        command, cwd=REPO, env=os.environ.copy(), capture_output=True, text=True, check=False
-    )
+    result = run_pytest(REPO, "-q", f"--junitxml={junit}", *args, cluster=True)
     output = result.stdout + result.stderr
     run = load_run(junit) if junit.exists() else Run.of([])
     return SuiteRun(result.returncode, output, run)

@@ -4,14 +4,12 @@ code, with nothing of the run left in the cluster."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from child_pytest import run_pytest
 
 from netconform.adapters.kube import manifests, sweep
 from netconform.adapters.kube.cluster import KubeCluster, PodStartFailure
@@ -42,12 +40,7 @@ def run_suite(tmp: Path, *args: str) -> tuple[int, str, str]:
     (tmp / "conftest.py").write_text('pytest_plugins = ["fixtures.plugin"]\n')
     (tmp / "test_run.py").write_text(TEST_FILE)
     run_id = f"h9bad{secrets.token_hex(3)}"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q",
-         "--run-id", run_id, *args],
-        cwd=tmp, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    done = run_pytest(tmp, "-q", "--run-id", run_id, *args, cluster=True, timeout_s=300)
     return done.returncode, done.stdout + done.stderr, run_id
 
 

@@ -15,12 +15,12 @@ import random
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from child_pytest import pytest_command
 
 from netconform.adapters.kube import labels, sweep
 from netconform.adapters.kube.cluster import KubeCluster
@@ -54,10 +54,8 @@ class Outcome:
 
 
 def _command(run_id: str, workers: int, keep: str = "never") -> list[str]:
-    return [
-        sys.executable, "-m", "pytest", *TARGET, "-p", "no:cacheprovider", "-p", "no:randomly", "-q",
-        "--run-id", run_id, f"--keep-namespaces={keep}", *(["-n", str(workers)] if workers else []),
-    ]  # fmt: skip
+    workers_args = ["-n", str(workers)] if workers else []
+    return pytest_command(*TARGET, "-q", "--run-id", run_id, f"--keep-namespaces={keep}", *workers_args)
 
 
 def workers_of(index: int) -> int:

@@ -6,15 +6,13 @@ it; the 200 regular fake nodes of ``netconform testbed fake-nodes`` are made sur
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from child_pytest import run_pytest
 
 from fixtures.reporting import attach
 from netconform.adapters.kube import labels
@@ -129,21 +127,16 @@ def test_the_read_only_suite_fails_naming_exactly_the_wrong_nodes(
     wrong_nodes: dict[str, CeilingVerdict], tmp_path: Path
 ) -> None:
     """The suite itself, as a user runs it (the bed is generic; --profile asks for the VPC CNI math)."""
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
+    result = run_pytest(
+        REPO,
         "suites/density/test_ceilings.py",
         "--profile",
         "vpc-cni",
         "--read-only",
-        "-p",
-        "no:randomly",
         "-q",
         f"--alluredir={tmp_path / 'allure'}",
-    ]
-    result = subprocess.run(
-        command, check=False, cwd=REPO, capture_output=True, text=True, timeout=300, env=os.environ
+        cluster=True,
+        timeout_s=300,
     )
     named = set(re.findall(r"^E?\s*node (\S+) \(", result.stdout, flags=re.MULTILINE))
     expected = {name for name, verdict in wrong_nodes.items() if verdict is not CeilingVerdict.MATCH}

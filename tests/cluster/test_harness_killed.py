@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from child_pytest import child_env, pytest_command
 from kubernetes.watch import Watch
 
 from netconform.adapters.kube import labels
@@ -35,9 +36,8 @@ def kill_when_a_webhook_appears(kube: KubeCluster, run_id: str) -> bool:
     """Start the webhook suite and SIGKILL its process group the moment the API server reports one of its
     webhook configurations (a watch event, milliseconds after creation: each configuration lives only for one
     admission probe). False when the run ended or removed its configuration first (the race was lost)."""
-    command = [str(REPO / ".venv/bin/pytest"), "-p", "no:cacheprovider", "-q", "--run-id", run_id,
-               "suites/apiserver/test_webhooks.py"]  # fmt: skip
-    harness = subprocess.Popen(command, cwd=REPO, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+    command = pytest_command("-q", "--run-id", run_id, "suites/apiserver/test_webhooks.py")
+    harness = subprocess.Popen(command, cwd=REPO, env=child_env(cluster=True), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     watch = Watch()
     try:

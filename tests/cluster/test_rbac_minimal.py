@@ -9,14 +9,13 @@ from __future__ import annotations
 import copy
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from child_pytest import pytest_command, run_pytest
 
 from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
@@ -88,13 +87,9 @@ def run_as(kube: KubeCluster, service_account: str, tmp_path: Path, *args: str) 
         kube, SA_NAMESPACE, service_account, tmp_path / f"{service_account}.kubeconfig"
     )
     run_id = f"h9rbac{secrets.token_hex(3)}"
-    command = [
-        sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "-rfE",
-        "--kubeconfig", str(kubeconfig), "--run-id", run_id, *args,
-    ]  # fmt: skip
-    done = subprocess.run(
-        command, cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
-    )
+    child_args = ("-q", "-rfE", "--kubeconfig", str(kubeconfig), "--run-id", run_id, *args)
+    command = pytest_command(*child_args)
+    done = run_pytest(REPO, *child_args, cluster=True, timeout_s=RUN_TIMEOUT_S)
     output = done.stdout + done.stderr
     print(f"$ {' '.join(command)}\n-> exit {done.returncode}\n{output[-3000:]}")
     return done.returncode, output, run_id

@@ -6,8 +6,6 @@ The AWS side is moto (server mode on loopback) plus botocore's Stubber, exactly 
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -15,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from suite_runs import run_suite
 
 from netconform import cli
 from netconform.adapters.kube.cluster import KubeCluster
@@ -97,20 +96,6 @@ def test_drift_check_reads_the_running_aws_node(
     assert "WARM_IP_TARGET" in out
 
 
-def run_pytest(junit: Path, *selection: str) -> int:
-    command = [
-        str(REPO / ".venv/bin/pytest"),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        f"--junitxml={junit}",
-        *selection,
-    ]
-    return subprocess.run(
-        command, cwd=REPO, env=os.environ.copy(), capture_output=True, check=False
-    ).returncode
-
-
 def test_before_after_diff_names_the_regression_first(
     tmp_path: Path,
     topology: Callable[[Topology], AbstractContextManager[None]],
@@ -121,10 +106,10 @@ def test_before_after_diff_names_the_regression_first(
         "tests/cluster/test_testbed_basics.py::test_every_node_is_ready_with_its_own_zone_and_pod_cidr",
     )
     before, after = tmp_path / "before.xml", tmp_path / "after.xml"
-    assert run_pytest(before, *selection) == 0
+    assert run_suite(before, *selection).returncode == 0
     # The "upgrade" breaks API-server-to-pod reachability, as moving to a Calico overlay would.
     with topology(Topology.ISOLATED):
-        assert run_pytest(after, *selection) == 1
+        assert run_suite(after, *selection).returncode == 1
 
     code = cli.main(["diff", str(before), str(after), "--alluredir", str(tmp_path / "allure")])
     out = capsys.readouterr().out

@@ -13,22 +13,20 @@ import shutil
 from pathlib import Path
 
 import pytest
+from child_pytest import PYTESTER_ADDOPTS, REPO
 
 pytest_plugins = ["pytester"]
 
-# Child runs skip the plugins they do not use (see child_pytest.py).
-CHILD_ADDOPTS = "-p no:hypothesispytest"
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
-SUITE = REPO_ROOT / "suites" / "netpol" / "test_networkpolicy.py"
+SUITE = REPO / "suites" / "netpol" / "test_networkpolicy.py"
 
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     # The repository for fixtures.plugin, this folder for simulated_cluster.py (the simulated cluster).
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join((str(REPO_ROOT), str(HERE))))
-    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join((str(REPO), str(HERE))))
+    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin", "simulated_cluster"]\n')
     pytester.makeini("[pytest]\nmarkers =\n  netpol: area\n  cluster: needs a cluster\n")
     shutil.copy(SUITE, pytester.path / "test_networkpolicy.py")

@@ -77,10 +77,6 @@ def test_explain_names_the_deciding_policy_and_rule(
     assert "no from entry matches y/b" in out
 
 
-def with_policy_spec(**spec: object) -> dict[str, object]:
-    return {**POLICY, "spec": {**POLICY["spec"], **spec}}  # type: ignore[dict-item]
-
-
 BAD_INPUTS = [
     (
         "unknown-field",

@@ -72,10 +72,6 @@ class TlsServer:
     def ca_bundle(self) -> str:
         return base64.b64encode(self.ca_pem).decode()
 
-    @property
-    def dns_name(self) -> str:
-        return f"{self.name}.{self.namespace}.svc"
-
 
 def issue_serving_pair(namespace: str, name: str) -> tuple[bytes, KeyPair]:
     """A fresh CA and a serving certificate for Service ``name`` in ``namespace``."""

@@ -75,3 +75,16 @@ s/\bDensityOptions\b/FillTestOptions/g
 
 # @files tests/plugin/*.py
 s/\bREPO_ROOT\b/REPO/g
+
+# Test-side names that repeated a src class name (now unique across src, fixtures, suites, tests, bench):
+# @files tests/unit/netpol/*.py
+s/\bCase\b/ScenarioCase/g
+
+# @files tests/aws/*.py
+s/\bWorld\b/AwsWorld/g
+
+# @files tests/cluster/test_chaos.py
+s/\bOutcome\b/InterruptOutcome/g
+
+# @files tests/plugin/simulated_cluster.py
+s/\bFakeKube\b/SimulatedKube/g

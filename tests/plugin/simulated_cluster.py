@@ -40,7 +40,7 @@ IPS: dict[str, IPAddress] = {
 PROTOCOLS = (Protocol.TCP, Protocol.UDP)
 
 
-class FakeKube:
+class SimulatedKube:
     """The part of ``KubeCluster`` the netpol suite writes through, kept in memory."""
 
     def __init__(self) -> None:
@@ -73,7 +73,7 @@ def _patch(current: dict[str, str], changes: dict[str, str | None]) -> None:
             current[key] = value
 
 
-def oracle(kube: FakeKube) -> Oracle:
+def oracle(kube: SimulatedKube) -> Oracle:
     """What a faithful CNI would answer for one probe, given what the suite applied so far."""
     flip = os.environ.get("NETPOL_SIM_FLIP")
     unenforced = os.environ.get("NETPOL_SIM_UNENFORCED") == "1"
@@ -106,8 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def fake_kube() -> FakeKube:
-    return FakeKube()
+def fake_kube() -> SimulatedKube:
+    return SimulatedKube()
 
 
 @pytest.fixture(scope="session")
@@ -116,14 +116,14 @@ def sctp_support() -> SctpSupport:
 
 
 @pytest.fixture(scope="session")
-def netpol_topology(fake_kube: FakeKube) -> NetpolTopology:
+def netpol_topology(fake_kube: SimulatedKube) -> NetpolTopology:
     services = {key: f"10.96.1.{i}" for i, key in enumerate(POD_KEYS)}
-    # The suite only writes through the four methods FakeKube has; the cast says so to the type checker.
+    # The suite only writes through the four methods SimulatedKube has; the cast says so to the type checker.
     return NetpolTopology(cast(KubeCluster, fake_kube), REAL, IPS, services, PROTOCOLS)
 
 
 @pytest.fixture(scope="session")
-def netpol_prober(fake_kube: FakeKube) -> SimulatedProber:
+def netpol_prober(fake_kube: SimulatedKube) -> SimulatedProber:
     return SimulatedProber(oracle(fake_kube))
 
 

@@ -203,8 +203,9 @@ def test_declared_deviations_are_reported_as_known_never_passed(
     result.assert_outcomes(passed=1, xfailed=2)
     result.stdout.fnmatch_lines_random(
         [
-            "*deny-all-ingress[[]pod-ip[]]*y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED*"
-            "lets-y-a-through: the simulated CNI lets y/a reach x/b (https://example.org/simulated/1)*",
+            "*deny-all-ingress[[]pod-ip[]]*lets-y-a-through: the simulated CNI lets y/a reach x/b "
+            "(https://example.org/simulated/1); covers 1 cell(s): y/a -> x/b on 80/TCP: expected BLOCKED, "
+            "observed ALLOWED",
             "*sctp-deny-all-ingress[[]pod-ip[]]*no-sctp: no SCTP in the simulated kernel*"
             "evidence: simulated*",
         ]

@@ -66,7 +66,7 @@ def test_labels_epic_feature_story_severity_and_doc_link(harness: pytest.Pyteste
     assert labels["feature"] == ["Default deny: a namespace that denies all ingress"]
     assert labels["story"] == ["Deny all blocks ingress"]
     assert labels["severity"] == ["critical"]
-    assert {r["name"] for r in results} == {"Deny all blocks ingress [TCP]", "Deny all blocks ingress [UDP]"}
+    assert {r["name"] for r in results} == {"Deny all blocks ingress — TCP", "Deny all blocks ingress — UDP"}
     assert {p["value"] for r in results for p in r["parameters"]} == {"TCP", "UDP"}  # not "'TCP'"
     assert results[0]["links"][0]["url"].startswith(
         "https://kubernetes.io/docs/concepts/services-networking/"

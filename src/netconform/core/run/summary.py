@@ -32,7 +32,7 @@ def tally(outcomes: Iterable[CaseResult]) -> dict[str, dict[str, int]]:
 def worst(outcomes: Iterable[CaseResult], limit: int = 10) -> list[CaseResult]:
     """Failures in reading order: product failures first (what the run is for), then environment
     problems, then harness errors; within a kind, by area and test id."""
-    order = {Kind.PRODUCT: 0, Kind.ENVIRONMENT: 1, Kind.HARNESS: 2}
+    order = {Kind.PRODUCT: 0, Kind.ENVIRONMENT: 1, Kind.HARNESS: 2, Kind.KNOWN: 3}
     bad = [o for o in outcomes if o.outcome.bad]
 
     def key(o: CaseResult) -> tuple[int, str, str]:

@@ -17,6 +17,8 @@ export ALLURE_NO_ANALYTICS=true
 # --no-install: never reach a registry here; `make report` ran `npm ci` from the lockfile when needed.
 npx --no-install allure generate --config reports/allurerc.json "$RESULTS" >/dev/null
 python3 reports/strip_analytics.py "$OUT/index.html" >/dev/null
+# The run overview (per area passed / failed / known / skipped, facts, timing, trend): our own page beside it.
+.venv/bin/python reports/overview.py "$RESULTS" "$OUT" reports/history/overview.jsonl
 
 runs=$(wc -l < reports/history/history.jsonl 2>/dev/null || echo 0)
 size=$(du -h "$OUT/index.html" | cut -f1)

@@ -7,6 +7,7 @@ the report takes the test's title and parameters from it (no Python ids or reprs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from netconform.core.netpol.cases.model import (
@@ -73,6 +74,8 @@ class CasePlan:
 
 def case_story(case: Case) -> str:
     """The report's story for a case (its three target modes are tests under it): the title, in words."""
+    if re.match(r"[a-z]/", case.title):  # starts with a model pod ("x/a admits ..."): its name stays as is
+        return case.title
     return case.title[:1].upper() + case.title[1:]
 
 

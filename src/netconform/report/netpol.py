@@ -103,7 +103,7 @@ def verdict_text(verdict: StepVerdict) -> str:
     if verdict.known:
         known = ["known deviations (declared; reported, not passed):"]
         for k in verdict.known:
-            known.append(f"- {known_paragraph(k)}")
+            known.append(f"- known deviation {known_paragraph(k)}")
             known.append(f"  reproduce (first cell): {k.reproduce[0]}")
         lines.append("\n".join(known))
     if verdict.stale:
@@ -174,8 +174,12 @@ def verdict_html(verdict: StepVerdict) -> str:
         f"Step {step.index + 1}: {html.escape(step.name)} — {verdict.outcome.value.upper()}</h3>",
         f'<p style="margin:0.2em 0">{html.escape(head)}</p>',
     ]
+    clean = []
     for probe in verdict.expected.probes:
         wrong_here = sum(1 for key in marked if key[0] == probe)
+        if not wrong_here:  # its grids would only repeat the expectation: one line says it
+            clean.append(probe)
+            continue
         grids = [
             _grid_html("expected", verdict.expected, probe, set()),
             _grid_html("observed", verdict.observed, probe, marked),
@@ -186,6 +190,8 @@ def verdict_html(verdict: StepVerdict) -> str:
             f"{wrong_here} wrong</div>"
             f'<div class="nc-probes">{"".join(grids)}</div></div>'
         )
+    if clean:
+        parts.append(f"<p><b>{html.escape(compact_probes(clean))}</b>: every cell as expected</p>")
     parts.append(
         f'<p style="font-size:smaller">{html.escape(LEGEND)}; ! / ✗ wrong cell (red outline). '
         f"{html.escape(LOOPBACK_NOTE)}</p>"

@@ -18,9 +18,11 @@ from netconform.core.netpol.cases import (
     resolve,
     states,
 )
-from netconform.core.netpol.cases.model import POD_LABEL, engine_inputs, with_dns_egress
+from netconform.core.netpol.cases.model import POD_LABEL, TargetMode, engine_inputs, with_dns_egress
+from netconform.core.netpol.cases.plan import plan_case
 from netconform.core.netpol.cases.verdict import judge
 from netconform.core.truthtable import Cell, Probe, Protocol
+from netconform.report.netpol import verdict_text
 
 WORLD = World.model()
 CATEGORIES = {
@@ -112,12 +114,12 @@ def test_a_wrong_cell_is_named_with_its_command_and_the_deciding_policy() -> Non
     observed = expected.with_cells(Cell.ALLOWED, sources=["y/a"], destinations=["x/b"], probes=[probe])
     key = ("y/a", "x/b", probe)
     verdict = judge(
-        case, 0, "pod-ip", states(case)[0], WORLD, expected, observed,
+        plan_case(case, WORLD, TargetMode.POD_IP), 0, observed,
         reproduce={key: "kubectl exec -n real-y a -- /agnhost connect 10.0.1.2:80"}, attempts={key: 5},
     )  # fmt: skip
     assert not verdict.passed
-    assert "y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED" in verdict.text
-    assert "reproduce: kubectl exec -n real-y a -- /agnhost connect 10.0.1.2:80" in verdict.text
-    assert "isolated by x/deny-ingress" in verdict.text
+    assert "y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED" in verdict_text(verdict)
+    assert "reproduce: kubectl exec -n real-y a -- /agnhost connect 10.0.1.2:80" in verdict_text(verdict)
+    assert "isolated by x/deny-ingress" in verdict_text(verdict)
     for heading in ("expected", "observed", "diff"):
-        assert heading in verdict.text
+        assert heading in verdict_text(verdict)

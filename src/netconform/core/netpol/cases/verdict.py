@@ -79,6 +79,11 @@ class StepVerdict:
         return self.step_plan.expected
 
     @property
+    def unexplained(self) -> tuple[CellDiff, ...]:
+        """The wrong cells no deviation covers, as plain cells."""
+        return tuple(w.cell for w in self.wrong)
+
+    @property
     def outcome(self) -> StepOutcome:
         if self.wrong:
             return StepOutcome.FAIL

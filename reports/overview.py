@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from netconform.report.overview import (
+    TIMING_GLOB,
     TimingError,
     build_overview,
     history_line,
@@ -23,7 +24,6 @@ from netconform.report.overview import (
     render_terminal,
 )
 
-TIMING_GLOB = "netconform-timing*.json"
 HISTORY_KEPT = 60  # as many runs as Allure's own history keeps (allurerc.json historyLimit)
 
 

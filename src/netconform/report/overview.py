@@ -30,6 +30,8 @@ from netconform.core.run.categories import KNOWN_DEVIATION_PREFIX
 from netconform.core.run.summary import known_deviation_counts
 
 TIMING_SCHEMA = "netconform.timing/1"
+TIMING_GLOB = "netconform-timing*.json"
+"""Where timing files go: the Allure results directory (``--alluredir``), one per process that measured."""
 COLUMNS = ("passed", "failed", "known", "skipped")
 HISTORY_SHOWN = 10
 FACT_KEYS = (

@@ -83,6 +83,9 @@ def test_networkpolicy(  # noqa: PLR0917 (pytest passes fixtures by name)
         )
     failed = [run for run in runs if not run.verdict.passed]
     if failed:
+        # The whole verdict (grids, explanations) to the captured output, which pytest shows with the failure;
+        # the message stays a few lines: the report's error box and the summary's worst findings read it.
+        print(verdict_text(failed[0].verdict))
         pytest.fail(failure_message(failed[0].verdict), pytrace=False)
     known = [known_paragraph(k) for k in merge_known(run.verdict for run in runs)]
     if not_probed:

@@ -114,11 +114,22 @@ def verdict_text(verdict: StepVerdict) -> str:
     return "\n\n".join(lines)
 
 
-def failure_message(verdict: StepVerdict) -> str:
-    """What pytest prints for a failing step: a first line that says it (the test's title in words and the
-    count of wrong cells: the terminal's worst-findings line and the report's message), then the verdict."""
+def failure_message(verdict: StepVerdict, limit: int = 10) -> str:
+    """A failing step in a few lines: the test's title in words with the count (the terminal's worst-findings
+    line and the report's message), then each wrong cell with its ``kubectl exec`` line. The grids and the
+    policies' reasoning are in :func:`verdict_text` (printed by the suite) and :func:`verdict_html`."""
+    step = verdict.step_plan
     outcome = _head(verdict).splitlines()[1]
-    return f"{verdict.plan.title}: {outcome}\n{verdict_text(verdict)}"
+    lines = [
+        f"{verdict.plan.title}: {outcome} (step {step.index + 1}/{len(verdict.plan.steps)}: {step.name})"
+    ]
+    for cell in verdict.wrong[:limit]:
+        lines.append(f"- {cell.cell.describe()}")
+        lines.append(f"  reproduce: {cell.reproduce}")
+    if len(verdict.wrong) > limit:
+        lines.append(f"... and {len(verdict.wrong) - limit} more wrong cell(s) in the verdict")
+    lines.append("(expected, observed and diff grids, and what the policies say: the verdict)")
+    return "\n".join(lines)
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------

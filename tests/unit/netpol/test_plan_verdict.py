@@ -90,9 +90,11 @@ def test_a_wrong_cell_is_data_with_its_reproduce_line_hint_and_explanation() -> 
     assert cell.explanation is not None
     assert "isolated by x/deny-ingress" in cell.explanation
     assert (verdict.retried, verdict.most_attempts, verdict.probed) == (1, 8, 288)
-    assert failure_message(verdict).splitlines()[0] == (
-        "Deny all ingress in x, via pod IP: FAIL: 1 wrong cell(s) of 288 probed"
-    )
+    assert failure_message(verdict).splitlines()[:3] == [
+        "Deny all ingress in x, via pod IP: FAIL: 1 wrong cell(s) of 288 probed (step 1/1: apply)",
+        "- y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED",
+        "  reproduce: kubectl exec -n y a -- wget",
+    ]
     page = verdict_html(verdict)
     assert page.count('class="w"') == 2  # observed and diff grids mark the one wrong cell
     assert "kubectl exec -n y a -- wget" in page

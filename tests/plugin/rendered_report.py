@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ALLURE = REPO_ROOT / "node_modules" / ".bin" / "allure"
+REPO = Path(__file__).resolve().parents[2]
+ALLURE = REPO / "node_modules" / ".bin" / "allure"
 CHROMIUM = shutil.which("chromium")
 
 NEEDS_TOOLS = (
@@ -72,11 +72,11 @@ def generate(workdir: Path, results: str = "results", *, overview: bool = False)
     )
     out = workdir / "reports" / "allure-report"
     subprocess.run(
-        ["python3", str(REPO_ROOT / "reports" / "strip_analytics.py"), str(out / "index.html")], check=True
+        ["python3", str(REPO / "reports" / "strip_analytics.py"), str(out / "index.html")], check=True
     )
     if overview:
         subprocess.run(
-            [sys.executable, str(REPO_ROOT / "reports" / "overview.py"), str(workdir / results), str(out),
+            [sys.executable, str(REPO / "reports" / "overview.py"), str(workdir / results), str(out),
              str(workdir / "reports" / "history" / "overview.jsonl")],
             check=True, capture_output=True, timeout=60,
         )  # fmt: skip

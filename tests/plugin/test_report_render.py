@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from netpol_simulation import REPO_ROOT, netpol_suite
+from netpol_simulation import REPO, netpol_suite
 from rendered_report import NEEDS_TOOLS, generate, rendered_dom, text_of
 
 pytest_plugins = ["pytester"]
@@ -76,7 +76,7 @@ def rendered(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> tupl
     suite = netpol_suite(pytester, monkeypatch)
     suite.makepyfile(test_smoke_checks=SMOKE)
     (suite.path / "deviations.yaml").write_text(DEVIATIONS)
-    shutil.copy(REPO_ROOT / "reports" / "allurerc.json", suite.path / "allurerc.json")
+    shutil.copy(REPO / "reports" / "allurerc.json", suite.path / "allurerc.json")
     monkeypatch.setenv("NETPOL_SIM_FLIP", FLIPS)
     result = suite.runpytest_subprocess(
         "-p", "no:randomly", "--alluredir", "results", "--netpol-deviations=deviations.yaml",

@@ -12,12 +12,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rendered_report import NEEDS_TOOLS, REPO_ROOT, generate, rendered_dom, text_of
+from rendered_report import NEEDS_TOOLS, REPO, generate, rendered_dom, text_of
 
 pytest_plugins = ["pytester"]
 
 # Child runs skip the plugins they do not use (see child_pytest.py).
-CHILD_ADDOPTS = "-p no:hypothesispytest"
+PYTESTER_ADDOPTS = "-p no:hypothesispytest"
 
 pytestmark = NEEDS_TOOLS
 
@@ -46,12 +46,12 @@ def _generate(workdir: Path) -> Path:
 def test_report_renders_totals_an_attachment_and_two_runs_of_history(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
-    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]\n')
     pytester.makeini("[pytest]\nmarkers =\n  cluster: needs a cluster\n")
     pytester.makepyfile(test_small_suite=SUITE)
-    shutil.copy(REPO_ROOT / "reports" / "allurerc.json", pytester.path / "allurerc.json")
+    shutil.copy(REPO / "reports" / "allurerc.json", pytester.path / "allurerc.json")
     for _ in range(2):  # like two nightly runs: results cleaned before each, history kept
         shutil.rmtree(pytester.path / "results", ignore_errors=True)
         pytester.runpytest("--alluredir", "results").assert_outcomes(passed=1, failed=1, skipped=1)

@@ -106,7 +106,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-report: $(NODE_STAMP)
+report: $(STAMP) $(NODE_STAMP)
 	@reports/make-report.sh
 
 smoke: $(STAMP)

@@ -13,10 +13,15 @@ if ! compgen -G "$RESULTS/*-result.json" >/dev/null; then
   exit 2
 fi
 mkdir -p reports/history
+# The run overview (per area passed / failed / known / skipped, facts, timing, trend), first: a malformed
+# timing file stops here with one line, before anything is written; the page joins the report below.
+rm -rf reports/.overview
+.venv/bin/python reports/overview.py "$RESULTS" reports/.overview reports/history/overview.jsonl
 export ALLURE_NO_ANALYTICS=true
 # --no-install: never reach a registry here; `make report` ran `npm ci` from the lockfile when needed.
 npx --no-install allure generate --config reports/allurerc.json "$RESULTS" >/dev/null
 python3 reports/strip_analytics.py "$OUT/index.html" >/dev/null
+mv reports/.overview/overview.html "$OUT/overview.html" && rmdir reports/.overview
 
 runs=$(wc -l < reports/history/history.jsonl 2>/dev/null || echo 0)
 size=$(du -h "$OUT/index.html" | cut -f1)

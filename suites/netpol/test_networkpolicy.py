@@ -14,29 +14,46 @@ import pytest
 
 from fixtures.reporting import attach
 from netconform.adapters.probe.model import Prober
-from netconform.checks.netpol.run import StepRun, run_case
+from netconform.checks.netpol.run import StepRun, run_plan
 from netconform.checks.netpol.topology import NetpolTopology, SctpSupport
 from netconform.core.netpol.cases import CASES, Case, TargetMode
+from netconform.core.netpol.cases.plan import case_story, plan_case
+from netconform.core.netpol.cases.verdict import merge_known
 from netconform.core.netpol.deviations import Deviations
 from netconform.core.netpol.enforcement import Action, Decision
-from netconform.core.truthtable import Protocol, render_html
+from netconform.core.run.categories import KNOWN_DEVIATION_PREFIX
+from netconform.core.truthtable import Protocol
+from netconform.report.netpol import failure_message, known_paragraph, passed_html, verdict_html, verdict_text
 
 pytestmark = pytest.mark.netpol
 
 PARAMS = [
-    pytest.param(case, mode, id=f"{case.id}[{mode.value}]")
+    pytest.param(
+        case,
+        mode,
+        id=f"{case.id}[{mode.value}]",
+        marks=pytest.mark.allure_label(case_story(case), label_type="story"),
+    )
     for case in CASES
     for mode in TargetMode
     if mode is not TargetMode.SERVICE_DNS or case.dns_mode
 ]
 
 
-def _attach(run: StepRun) -> None:
-    verdict = run.verdict
-    name = f"step {verdict.step + 1} {verdict.case.steps[verdict.step].name}"
-    attach(f"{name}: verdict", verdict.text)
-    attach(f"{name}: expected", render_html(verdict.expected), kind="html")
-    attach(f"{name}: observed", render_html(verdict.observed, verdict.differences), kind="html")
+class _Evidence:
+    """What the report shows inline: every step's verdict, in order (the HTML grows as steps run)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def __call__(self, run: StepRun) -> None:
+        verdict = run.verdict
+        step = verdict.step_plan
+        attach(f"step {step.index + 1} {step.name}: verdict", verdict_text(verdict))
+        self.parts.append(
+            verdict_html(verdict) if not verdict.passed or verdict.deviated else passed_html(verdict)
+        )
+        allure.dynamic.description_html("\n".join(self.parts))
 
 
 @pytest.mark.parametrize(("case", "mode"), PARAMS)
@@ -49,28 +66,33 @@ def test_networkpolicy(  # noqa: PLR0917 (pytest passes fixtures by name)
     netpol_deviations: Deviations,
     netpol_enforcement: Decision,
 ) -> None:
-    allure.dynamic.story(case.id)
-    allure.dynamic.parameter("target mode", mode.value)
-    allure.dynamic.parameter("protocols", ", ".join(p.value for p in case.protocols))
+    not_probed = _unavailable_protocols(case, sctp_support)
+    probed = replace(case, protocols=tuple(p for p in case.protocols if p not in not_probed))
+    plan = plan_case(probed, netpol_topology.world(), mode)
+    allure.dynamic.title(plan.title)
+    for name, value in {**plan.parameters(), "protocols": ", ".join(p.value for p in case.protocols)}.items():
+        allure.dynamic.parameter(name, value)
     if netpol_enforcement.action is Action.SKIP:
         pytest.skip(netpol_enforcement.reason)
     if netpol_enforcement.action is Action.FAIL:
         pytest.fail(netpol_enforcement.reason, pytrace=False)
-    not_probed = _unavailable_protocols(case, sctp_support)
-    probed = replace(case, protocols=tuple(p for p in case.protocols if p not in not_probed))
     runs = []
     if probed.protocols:  # an SCTP-only case on a cluster without SCTP has nothing left to probe
-        runs = run_case(
-            netpol_topology, netpol_prober, probed, mode, on_step=_attach, deviations=netpol_deviations
+        runs = run_plan(
+            netpol_topology, netpol_prober, plan, on_step=_Evidence(), deviations=netpol_deviations
         )
     failed = [run for run in runs if not run.verdict.passed]
     if failed:
-        pytest.fail(failed[0].verdict.text, pytrace=False)
-    known = [f"{cell.describe()}: {dev.describe()}" for run in runs for cell, dev in run.verdict.known]
+        # The whole verdict (grids, explanations) to the captured output, which pytest shows with the failure;
+        # the message stays a few lines: the report's error box and the summary's worst findings read it.
+        print(verdict_text(failed[0].verdict))
+        pytest.fail(failure_message(failed[0].verdict), pytrace=False)
+    known = [known_paragraph(k) for k in merge_known(run.verdict for run in runs)]
     if not_probed:
         known.extend(_protocols_not_probed(not_probed, case, mode, sctp_support, netpol_deviations))
     if known:
-        pytest.xfail("known deviation(s), declared in --netpol-deviations: " + "; ".join(known))
+        # one paragraph per deviation (not per cell): the report's message and the -rx line read the same
+        pytest.xfail(f"{KNOWN_DEVIATION_PREFIX}: " + "\n".join(known))
 
 
 def _unavailable_protocols(case: Case, sctp_support: SctpSupport) -> tuple[Protocol, ...]:

@@ -12,6 +12,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import allure
 from suite_runs import run_suite
 
 from fixtures.namespaces import NamespaceSet
@@ -24,6 +25,7 @@ from netconform.checks.netpol.topology import DIAL_PORT, NetpolTopology
 from netconform.core.netpol.cases import Case, by_id, states
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
 from netconform.core.run.outcomes import Outcome
+from netconform.report.netpol import verdict_html, verdict_text
 from netconform.testbed import lifecycle
 
 NETPOL = "suites/netpol/test_networkpolicy.py::test_networkpolicy"
@@ -76,16 +78,19 @@ def test_a_rule_flipped_behind_the_engines_back_fails_naming_the_cells(
     (run,) = run_case(topology, prober, case, TargetMode.POD_IP)
 
     verdict = run.verdict
+    text = verdict_text(verdict)
+    # The report shows what a reader of a real failure would see (README's screenshot of a failing table).
+    allure.dynamic.description_html(verdict_html(verdict))
     assert not verdict.passed
     assert {(c.source, c.destination) for c in verdict.differences} == {("x/b", "x/a"), ("x/c", "x/a")}
     assert len(verdict.differences) == 4 * 2  # 80/81 × TCP/UDP for each of the two pairs
-    assert "FAIL: 8 wrong cell(s) of 288 probed" in verdict.text
-    assert "x/c -> x/a on 80/TCP: expected BLOCKED, observed ALLOWED" in verdict.text
-    assert "x/b -> x/a on 81/UDP: expected ALLOWED, observed" in verdict.text
+    assert "FAIL: 8 wrong cell(s) of 288 probed" in text
+    assert "x/c -> x/a on 80/TCP: expected BLOCKED, observed ALLOWED" in text
+    assert "x/b -> x/a on 81/UDP: expected ALLOWED, observed" in text
     real_x = topology.namespace_names["x"]
-    assert f"reproduce: kubectl exec -n {real_x} c -c cont-80 -- timeout 2 wget -q -O - " in verdict.text
+    assert f"reproduce: kubectl exec -n {real_x} c -c cont-80 -- timeout 2 wget -q -O - " in text
     # The engine's explanation names the rule the cluster should have applied.
-    assert "x/from-b" in verdict.text
+    assert "x/from-b" in text
 
 
 def test_a_profile_without_policy_fails_on_a_cluster_that_enforces_it(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ is the real code.
 
 Knobs, from the environment of the child run (the parent test sets them):
 
-- ``NETPOL_SIM_FLIP="y/a->x/b 80/TCP"``: that cell always connects (a CNI bug).
+- ``NETPOL_SIM_FLIP="y/a->x/b 80/TCP,y/a->x/c 81/UDP"``: these cells always connect (a CNI bug).
 - ``NETPOL_SIM_UNENFORCED=1``: every cell connects (a CNI that ignores NetworkPolicy).
 - ``NETPOL_SIM_PROFILE=vpc-cni``: the profile the suite judges against (default ``generic``).
 """
@@ -75,7 +75,7 @@ def _patch(current: dict[str, str], changes: dict[str, str | None]) -> None:
 
 def oracle(kube: SimulatedKube) -> Oracle:
     """What a faithful CNI would answer for one probe, given what the suite applied so far."""
-    flip = os.environ.get("NETPOL_SIM_FLIP")
+    flip = set(os.environ.get("NETPOL_SIM_FLIP", "").split(","))
     unenforced = os.environ.get("NETPOL_SIM_UNENFORCED") == "1"
 
     def cell(job: ProbeJob) -> Cell:
@@ -91,7 +91,7 @@ def oracle(kube: SimulatedKube) -> Oracle:
             for (ns, _), doc in kube.policies.items()
         ]
         probe = Probe(job.port, job.protocol)
-        if unenforced or flip == f"{job.source.key}->{job.target_key} {probe}":
+        if unenforced or f"{job.source.key}->{job.target_key} {probe}" in flip:
             return Cell.ALLOWED
         source = f"{job.source.namespace}/{job.source.pod}"
         target = f"{REAL[job.target_key[0]]}/{job.target_key[2]}"

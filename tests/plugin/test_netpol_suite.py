@@ -8,29 +8,16 @@ command, the grids, the deciding policy). The suite module itself is copied in u
 from __future__ import annotations
 
 import fnmatch
-import os
-import shutil
-from pathlib import Path
 
 import pytest
-from child_pytest import PYTESTER_ADDOPTS, REPO
+from netpol_simulation import netpol_suite
 
 pytest_plugins = ["pytester"]
 
 
-HERE = Path(__file__).resolve().parent
-SUITE = REPO / "suites" / "netpol" / "test_networkpolicy.py"
-
-
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    # The repository for fixtures.plugin, this folder for simulated_cluster.py (the simulated cluster).
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join((str(REPO), str(HERE))))
-    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
-    pytester.makeconftest('pytest_plugins = ["fixtures.plugin", "simulated_cluster"]\n')
-    pytester.makeini("[pytest]\nmarkers =\n  netpol: area\n  cluster: needs a cluster\n")
-    shutil.copy(SUITE, pytester.path / "test_networkpolicy.py")
-    return pytester
+    return netpol_suite(pytester, monkeypatch)
 
 
 SELECTION = (
@@ -99,8 +86,9 @@ def test_declared_deviations_are_reported_as_known_never_passed(
     result.assert_outcomes(passed=1, xfailed=2)
     result.stdout.fnmatch_lines_random(
         [
-            "*deny-all-ingress[[]pod-ip[]]*y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED*"
-            "lets-y-a-through: the simulated CNI lets y/a reach x/b (https://example.org/simulated/1)*",
+            "*deny-all-ingress[[]pod-ip[]]*lets-y-a-through: the simulated CNI lets y/a reach x/b "
+            "(https://example.org/simulated/1); covers 1 cell(s): y/a -> x/b on 80/TCP: expected BLOCKED, "
+            "observed ALLOWED",
             "*sctp-deny-all-ingress[[]pod-ip[]]*no-sctp: no SCTP in the simulated kernel*"
             "evidence: simulated*",
         ]

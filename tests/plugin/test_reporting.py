@@ -64,7 +64,7 @@ def test_labels_epic_feature_story_severity_and_doc_link(harness: pytest.Pyteste
     assert labels["feature"] == ["Default deny: a namespace that denies all ingress"]
     assert labels["story"] == ["Deny all blocks ingress"]
     assert labels["severity"] == ["critical"]
-    assert {r["name"] for r in results} == {"Deny all blocks ingress [TCP]", "Deny all blocks ingress [UDP]"}
+    assert {r["name"] for r in results} == {"Deny all blocks ingress — TCP", "Deny all blocks ingress — UDP"}
     assert {p["value"] for r in results for p in r["parameters"]} == {"TCP", "UDP"}  # not "'TCP'"
     assert results[0]["links"][0]["url"].startswith(
         "https://kubernetes.io/docs/concepts/services-networking/"
@@ -207,3 +207,33 @@ def test_secrets_never_reach_allure_results_or_junit(
         for secret in SECRETS:
             assert secret not in text, f"{secret[:12]}... leaked into {path.name}"
     assert any("<redacted>" in t for p, t in written.items() if p.name.endswith("-attachment.txt"))
+
+
+def test_parameters_are_short_and_timing_figures_reach_the_terminal_summary(harness: pytest.Pytester) -> None:
+    harness.makepyfile(
+        test_timed="""
+        import json, pytest
+        from dataclasses import dataclass
+
+        @dataclass(frozen=True)
+        class Spec:
+            name: str
+            body: str
+
+        @pytest.mark.netpol
+        @pytest.mark.parametrize("spec", [Spec("deny", "x" * 200)], ids=["deny"])
+        def test_enforced(spec, request):
+            out = request.config.getoption("--alluredir")
+            doc = {"schema": "netconform.timing/1", "title": "enforcement delay",
+                   "cells": [{"case": "deny", "mode": "pod-ip", "step": 1, "seconds": s} for s in (0.5, 1.5)]}
+            with open(f"{out}/netconform-timing-gw0.json", "w") as handle:
+                json.dump(doc, handle)
+        """
+    )
+    result = harness.runpytest("--alluredir", "out", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["enforcement delay: p50 1.00 s, p90 1.40 s, max 1.50 s (2 measured)"])
+    (test,) = _results(harness.path / "out")
+    (spec,) = [p["value"] for p in test["parameters"] if p["name"] == "spec"]
+    assert spec == "Spec(…)"  # a repr is cut to its type's name, never a screenful
+    assert test["name"] == "Enforced — deny"

@@ -7,33 +7,17 @@ Needs the pinned Allure CLI (`npm ci`, which `make report` runs) and Debian's ch
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from child_pytest import PYTESTER_ADDOPTS, REPO
+from child_pytest import PYTESTER_ADDOPTS
+from rendered_report import NEEDS_TOOLS, REPO, generate, rendered_dom, text_of
 
 pytest_plugins = ["pytester"]
 
-
-ALLURE = REPO / "node_modules" / ".bin" / "allure"
-CHROMIUM = shutil.which("chromium")
-
-# `make test` installs both and sets NETCONFORM_REQUIRE_TOOLS=1, so there a missing tool fails the test
-# instead of skipping it: the acceptance check must not vanish silently in CI.
-pytestmark = (
-    []
-    if os.environ.get("NETCONFORM_REQUIRE_TOOLS") == "1"
-    else [
-        pytest.mark.skipif(
-            not ALLURE.exists(), reason="Allure CLI not installed: run `npm ci` (make report does)"
-        ),
-        pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)"),
-    ]
-)
+pytestmark = NEEDS_TOOLS
 
 SUITE = """
 import pytest
@@ -50,40 +34,11 @@ def test_sctp(): pytest.skip("no SCTP in this kernel")
 
 
 def _rendered_text(url: str) -> str:
-    dom = subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
-    dom = re.sub(r"<(script|style)[\s\S]*?</\1>", " ", dom)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
+    return text_of(rendered_dom(url))
 
 
 def _generate(workdir: Path) -> Path:
-    subprocess.run(
-        [str(ALLURE), "generate", "--config", "allurerc.json", "results"],
-        cwd=workdir,
-        capture_output=True,
-        timeout=180,
-        check=True,
-    )
-    index = workdir / "reports" / "allure-report" / "index.html"
-    subprocess.run(["python3", str(REPO / "reports" / "strip_analytics.py"), str(index)], check=True)
-    return index
+    return generate(workdir)
 
 
 def test_report_renders_totals_an_attachment_and_two_runs_of_history(

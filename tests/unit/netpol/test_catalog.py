@@ -9,7 +9,7 @@ import pytest
 
 from netconform.core.netpol.cases import (
     CASES,
-    Case,
+    ScenarioCase,
     Cidr,
     NsName,
     World,
@@ -18,9 +18,11 @@ from netconform.core.netpol.cases import (
     resolve,
     states,
 )
-from netconform.core.netpol.cases.model import POD_LABEL, engine_inputs, with_dns_egress
+from netconform.core.netpol.cases.model import POD_LABEL, TargetMode, engine_inputs, with_dns_egress
+from netconform.core.netpol.cases.plan import plan_case
 from netconform.core.netpol.cases.verdict import judge
 from netconform.core.truthtable import Cell, Probe, Protocol
+from netconform.report.netpol import verdict_text
 
 WORLD = World.model()
 CATEGORIES = {
@@ -37,7 +39,7 @@ def test_the_catalog_is_big_enough_and_covers_every_category() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_every_case_parses_and_its_table_differs_from_the_baseline_somewhere(case: Case) -> None:
+def test_every_case_parses_and_its_table_differs_from_the_baseline_somewhere(case: ScenarioCase) -> None:
     tables = expected_tables(case, WORLD)
     assert len(tables) == len(case.steps)
     blocked = [sum(1 for *_, cell in table.cells() if cell is Cell.BLOCKED) for table in tables]
@@ -46,14 +48,14 @@ def test_every_case_parses_and_its_table_differs_from_the_baseline_somewhere(cas
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_cases_never_touch_the_service_selector_label(case: Case) -> None:
+def test_cases_never_touch_the_service_selector_label(case: ScenarioCase) -> None:
     for step in case.steps:
         for changes in step.pod_labels.values():
             assert POD_LABEL not in changes
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_dns_augmentation_does_not_change_the_probed_cells(case: Case) -> None:
+def test_dns_augmentation_does_not_change_the_probed_cells(case: ScenarioCase) -> None:
     assert expected_tables(case, WORLD, dns_egress=True) == expected_tables(case, WORLD)
 
 
@@ -112,12 +114,12 @@ def test_a_wrong_cell_is_named_with_its_command_and_the_deciding_policy() -> Non
     observed = expected.with_cells(Cell.ALLOWED, sources=["y/a"], destinations=["x/b"], probes=[probe])
     key = ("y/a", "x/b", probe)
     verdict = judge(
-        case, 0, "pod-ip", states(case)[0], WORLD, expected, observed,
+        plan_case(case, WORLD, TargetMode.POD_IP), 0, observed,
         reproduce={key: "kubectl exec -n real-y a -- /agnhost connect 10.0.1.2:80"}, attempts={key: 5},
     )  # fmt: skip
     assert not verdict.passed
-    assert "y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED" in verdict.text
-    assert "reproduce: kubectl exec -n real-y a -- /agnhost connect 10.0.1.2:80" in verdict.text
-    assert "isolated by x/deny-ingress" in verdict.text
+    assert "y/a -> x/b on 80/TCP: expected BLOCKED, observed ALLOWED" in verdict_text(verdict)
+    assert "reproduce: kubectl exec -n real-y a -- /agnhost connect 10.0.1.2:80" in verdict_text(verdict)
+    assert "isolated by x/deny-ingress" in verdict_text(verdict)
     for heading in ("expected", "observed", "diff"):
-        assert heading in verdict.text
+        assert heading in verdict_text(verdict)

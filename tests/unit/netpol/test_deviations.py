@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 
 from netconform.adapters.deviations_file import bundled, read_deviations
-from netconform.core.netpol.cases import World, by_id, expected_tables, states
+from netconform.core.netpol.cases import World, by_id, expected_tables
+from netconform.core.netpol.cases.model import TargetMode
+from netconform.core.netpol.cases.plan import plan_case
 from netconform.core.netpol.cases.verdict import judge
 from netconform.core.netpol.deviations import Deviations, DeviationsError, parse_deviations
 from netconform.core.truthtable import Cell, CellDiff, Probe, Protocol
+from netconform.report.netpol import verdict_text
 from netconform.testbed.lifecycle import TESTBED_DEVIATIONS
 
 WORLD = World.model()
@@ -120,39 +123,41 @@ def step_with_wrong_cells(*cells: tuple[str, str]) -> tuple[Any, ...]:
 
 
 def test_covered_cells_make_a_known_deviation_not_a_pass_and_not_a_failure() -> None:
-    case, expected, observed = step_with_wrong_cells(("y/a", "x/b"))
+    case, _, observed = step_with_wrong_cells(("y/a", "x/b"))
     declared = deviations({**SAME_NODE, "cases": ["deny-all-ingress"], "cells": ["y/a -> x/b 80/TCP"]})
     verdict = judge(
-        case, 0, "pod-ip", states(case)[0], WORLD, expected, observed,
+        plan_case(case, WORLD, TargetMode.POD_IP), 0, observed,
         reproduce={}, attempts={}, deviations=declared,
     )  # fmt: skip
     assert verdict.passed
     assert verdict.deviated
     assert verdict.unexplained == ()
-    assert "KNOWN DEVIATION: 1 cell(s) differ as declared" in verdict.text
-    assert "known deviation same-node-egress: egress is not checked for same-node traffic" in verdict.text
-    assert "(https://example.org/issue/1)" in verdict.text
+    assert "KNOWN DEVIATION: 1 cell(s) differ as declared" in verdict_text(verdict)
+    assert "known deviation same-node-egress: egress is not checked for same-node traffic" in verdict_text(
+        verdict
+    )
+    assert "(https://example.org/issue/1)" in verdict_text(verdict)
 
 
 def test_an_uncovered_cell_still_fails_next_to_a_covered_one() -> None:
-    case, expected, observed = step_with_wrong_cells(("y/a", "x/b"), ("z/a", "x/c"))
+    case, _, observed = step_with_wrong_cells(("y/a", "x/b"), ("z/a", "x/c"))
     declared = deviations({**SAME_NODE, "cases": ["deny-all-ingress"], "cells": ["y/a -> x/b"]})
     verdict = judge(
-        case, 0, "pod-ip", states(case)[0], WORLD, expected, observed,
+        plan_case(case, WORLD, TargetMode.POD_IP), 0, observed,
         reproduce={}, attempts={}, deviations=declared,
     )  # fmt: skip
     assert not verdict.passed
     assert [c.source for c in verdict.unexplained] == ["z/a"]
-    assert "FAIL: 1 wrong cell(s) of 288 probed (and 1 known deviation(s))" in verdict.text
+    assert "FAIL: 1 wrong cell(s) of 288 probed (and 1 known deviation(s))" in verdict_text(verdict)
 
 
 def test_a_declared_deviation_that_did_not_happen_is_noted() -> None:
     case, expected, _ = step_with_wrong_cells()
     declared = deviations({**SAME_NODE, "cases": ["deny-all-ingress"]})
     verdict = judge(
-        case, 0, "pod-ip", states(case)[0], WORLD, expected, expected,
+        plan_case(case, WORLD, TargetMode.POD_IP), 0, expected,
         reproduce={}, attempts={}, deviations=declared,
     )  # fmt: skip
     assert verdict.passed
     assert not verdict.deviated
-    assert "not seen in this step (fixed, or another step): same-node-egress" in verdict.text
+    assert "not seen in this step (fixed, or another step): same-node-egress" in verdict_text(verdict)

@@ -1,4 +1,4 @@
-"""Run one catalog case on a deployed topology: reach each step's state, probe until expected, judge.
+"""Run one planned case on a deployed topology: reach each step's state, probe until expected, judge.
 
 The topology is shared by many tests, so a case first brings it to a known state: if it already holds this
 case's first step (the previous test ran the same case in another target mode) nothing is redone; otherwise
@@ -14,14 +14,8 @@ from dataclasses import dataclass
 from netconform.adapters.probe.model import Prober, ProbeResult
 from netconform.adapters.probe.retry import probe_until_expected
 from netconform.checks.netpol.topology import NetpolTopology
-from netconform.core.netpol.cases.model import (
-    Case,
-    PolicyDoc,
-    TargetMode,
-    expected_tables,
-    states,
-    with_dns_egress,
-)
+from netconform.core.netpol.cases.model import Case, PolicyDoc, TargetMode, with_dns_egress
+from netconform.core.netpol.cases.plan import CasePlan, plan_case
 from netconform.core.netpol.cases.verdict import StepVerdict, judge
 from netconform.core.netpol.deviations import NO_DEVIATIONS, Deviations
 from netconform.core.truthtable import Probe, Protocol, observed_table
@@ -50,23 +44,33 @@ def run_case(
     on_step: Callable[[StepRun], None] | None = None,
     deviations: Deviations = NO_DEVIATIONS,
 ) -> list[StepRun]:
-    """Every step of the case, judged; stops at the first failing step (later states build on it)."""
-    dns = mode is TargetMode.SERVICE_DNS
-    world = topology.world()
-    transform: Callable[[PolicyDoc], PolicyDoc] | None = with_dns_egress if dns else None
-    expected_by_step = expected_tables(case, world, dns_egress=dns)
-    step_states = states(case)
+    """Plan the case on this topology, then run it (see :func:`run_plan`)."""
+    plan = plan_case(case, topology.world(), mode)
+    return run_plan(topology, prober, plan, on_step=on_step, deviations=deviations)
+
+
+def run_plan(
+    topology: NetpolTopology,
+    prober: Prober,
+    plan: CasePlan,
+    *,
+    on_step: Callable[[StepRun], None] | None = None,
+    deviations: Deviations = NO_DEVIATIONS,
+) -> list[StepRun]:
+    """Every step of the plan, probed and judged; stops at the first failing step (later ones build on it)."""
+    transform: Callable[[PolicyDoc], PolicyDoc] | None = with_dns_egress if plan.dns_egress else None
     runs: list[StepRun] = []
-    for index, (state, expected) in enumerate(zip(step_states, expected_by_step, strict=True)):
-        key = (case.id, index, dns)
-        if index == 0 and topology.state_key != key and topology.reset():
+    for step in plan.steps:
+        key = plan.state_key(step.index)
+        if step.index == 0 and topology.state_key != key and topology.reset():
             topology.check_baseline(
                 prober, BASELINE_PROBES, [TargetMode.POD_IP], BASELINE_ATTEMPTS, pause_s=STEP_PAUSE_S
             )
         if topology.state_key != key:
-            topology.apply_state(state, transform)
+            topology.apply_state(step.state, transform)
             topology.state_key = key
-        jobs = topology.jobs(expected.probes, mode)
+        expected = step.expected
+        jobs = topology.jobs(expected.probes, plan.mode)
         wanted = {
             job: expected.cell(job.source.key, job.target_key, Probe(job.port, job.protocol)) for job in jobs
         }
@@ -74,16 +78,11 @@ def run_case(
         cells = {_cell_key(r): r for r in results}
         observed = observed_table(expected, {k: r.state for k, r in cells.items()})
         verdict = judge(
-            case,
-            index,
-            mode.value,
-            state,
-            world,
-            expected,
+            plan,
+            step.index,
             observed,
             reproduce={k: r.reproduce for k, r in cells.items()},
             attempts={k: r.attempts for k, r in cells.items()},
-            dns_egress=dns,
             deviations=deviations,
         )
         run = StepRun(verdict, tuple(results))
@@ -91,7 +90,7 @@ def run_case(
         if on_step is not None:
             on_step(run)
         if not verdict.passed:
-            topology.state_key = ("failed", case.id)  # unknown state: the next case resets
+            topology.state_key = ("failed", plan.case.id)  # unknown state: the next case resets
             break
     return runs
 

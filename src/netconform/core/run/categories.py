@@ -16,6 +16,11 @@ class Kind(enum.StrEnum):
     PRODUCT = "product"
     ENVIRONMENT = "environment"
     HARNESS = "harness"
+    KNOWN = "known"  # a declared known deviation: not a failure, not a pass, not a skip
+
+
+KNOWN_DEVIATION_PREFIX = "known deviation(s), declared in --netpol-deviations"
+"""How a known-deviation xfail's reason starts: the report's category for them matches on it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,13 @@ CATEGORY_RULES: tuple[CategoryRule, ...] = (
         None,
         "an unexpected exception: a bug in the harness or a suite",
     ),
+    CategoryRule(
+        "Known deviations",
+        Kind.KNOWN,
+        ("skipped",),  # pytest's xfail is Allure's "skipped"; the reason tells them apart from real skips
+        r"known deviation\(s\), declared",
+        "a CNI difference declared in the deviations file: reported once per deviation, never passed",
+    ),
 )
 
 
@@ -96,5 +108,7 @@ def allure_categories() -> dict[str, Any]:
         matcher: dict[str, Any] = {"statuses": list(rule.statuses)}
         if rule.pattern is not None:
             matcher["message"] = rule.pattern
-        rules.append({"name": rule.name, "matchers": matcher, "expand": rule.kind is Kind.PRODUCT})
+        rules.append(
+            {"name": rule.name, "matchers": matcher, "expand": rule.kind in (Kind.PRODUCT, Kind.KNOWN)}
+        )
     return {"rules": rules}

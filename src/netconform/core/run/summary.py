@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netconform.core.run.categories import Kind
-from netconform.core.run.outcomes import CaseResult
+from netconform.core.run.categories import KNOWN_DEVIATION_PREFIX, Kind
+from netconform.core.run.outcomes import CaseResult, Outcome
 
 _COLUMNS = ("passed", "failed", "error", "skipped", "known")
 
@@ -32,7 +32,7 @@ def tally(outcomes: Iterable[CaseResult]) -> dict[str, dict[str, int]]:
 def worst(outcomes: Iterable[CaseResult], limit: int = 10) -> list[CaseResult]:
     """Failures in reading order: product failures first (what the run is for), then environment
     problems, then harness errors; within a kind, by area and test id."""
-    order = {Kind.PRODUCT: 0, Kind.ENVIRONMENT: 1, Kind.HARNESS: 2}
+    order = {Kind.PRODUCT: 0, Kind.ENVIRONMENT: 1, Kind.HARNESS: 2, Kind.KNOWN: 3}
     bad = [o for o in outcomes if o.outcome.bad]
 
     def key(o: CaseResult) -> tuple[int, str, str]:
@@ -52,6 +52,11 @@ def render_summary(outcomes: list[CaseResult], limit: int = 10) -> str:
     total = {c: sum(r[c] for r in table.values()) for c in _COLUMNS}
     if len(table) > 1:
         lines.append(f"{'total':<{width}}  " + "  ".join(f"{total[c]:>7}" for c in _COLUMNS))
+    known = known_deviation_counts(o.message for o in outcomes if o.outcome is Outcome.KNOWN)
+    if known:
+        lines.append(
+            "known deviations (declared, not passed): " + ", ".join(f"{i} ×{n}" for i, n in known.items())
+        )
     findings = worst(outcomes, limit)
     if findings:
         lines += ["", "worst findings:"]
@@ -68,3 +73,20 @@ def render_summary(outcomes: list[CaseResult], limit: int = 10) -> str:
 def _first_line(message: str, width: int = 160) -> str:
     line = next((x.strip() for x in message.splitlines() if x.strip()), "(no message)")
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def known_deviation_ids(message: str) -> list[str]:
+    """The deviation ids of a known-deviation reason: each paragraph opens with ``id: reason (link)``."""
+    if KNOWN_DEVIATION_PREFIX not in message:
+        return []
+    body = message.split(KNOWN_DEVIATION_PREFIX, 1)[1].lstrip(": ")
+    return [line.split(":", 1)[0].strip() for line in body.splitlines() if ":" in line]
+
+
+def known_deviation_counts(messages: Iterable[str]) -> dict[str, int]:
+    """How many tests each declared deviation turned into a known deviation, by id."""
+    counts: dict[str, int] = {}
+    for message in messages:
+        for dev in known_deviation_ids(message):
+            counts[dev] = counts.get(dev, 0) + 1
+    return dict(sorted(counts.items()))

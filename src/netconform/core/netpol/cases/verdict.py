@@ -1,25 +1,23 @@
-"""The verdict of one case step: expected vs observed (one TruthTable type), told so a person can act on it.
+"""The verdict of one case step, as data: expected vs observed (one TruthTable type), the wrong cells with
+what reproduces and explains them, and the known deviations that cover cells.
 
-Pure: the prober's reproduce commands and attempt counts come in as plain maps.
+Judging only; how a verdict reads (terminal text, HTML in the report) is ``netconform.report.netpol``. Pure:
+the prober's reproduce commands and attempt counts come in as plain maps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from netconform.core.netpol.cases.model import Case, StepState, World, engine_inputs
+from netconform.core.netpol.cases.plan import CasePlan, StepPlan
 from netconform.core.netpol.deviations import NO_DEVIATIONS, Deviation, Deviations
 from netconform.core.netpol.explain import explain
-from netconform.core.truthtable import CellDiff, Probe, TruthTable, diff, side_by_side
+from netconform.core.truthtable import CellDiff, Probe, TruthTable, diff
 
 CellKey = tuple[str, str, Probe]  # source, destination, probe
 MAX_EXPLAINED = 6  # explanations are long; the first few wrong cells say enough
-
-LOOPBACK_NOTE = (
-    "self pairs (x/a -> x/a, ...) are not probed: loopback is implementation-defined for NetworkPolicy "
-    "(kubernetes#95879); their cells show the expectation"
-)
 
 HINTS = {
     "BLOCKED": "the CNI let through a connection no policy allows: enforcement missing, late or too broad",
@@ -28,127 +26,153 @@ HINTS = {
 }
 
 
+class StepOutcome(enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    KNOWN = "known deviation"
+
+
+@dataclass(frozen=True)
+class WrongCell:
+    """A cell no declared deviation covers: a failure, with how to repeat it and what the policies say."""
+
+    cell: CellDiff
+    reproduce: str
+    attempts: int
+    hint: str
+    explanation: str | None  # the engine's rule-by-rule reasoning (the first MAX_EXPLAINED cells only)
+
+
+@dataclass(frozen=True)
+class KnownDeviation:
+    """One declared deviation and every cell of the step it covers: reported once, not once per cell."""
+
+    deviation: Deviation
+    cells: tuple[CellDiff, ...]
+    reproduce: tuple[str, ...]  # one per cell, same order
+
+    def merged(self, other: KnownDeviation) -> KnownDeviation:
+        """The same deviation seen in several steps of a case: its cells together, each once."""
+        seen = dict(zip(self.cells, self.reproduce, strict=True))
+        for cell, line in zip(other.cells, other.reproduce, strict=True):
+            seen.setdefault(cell, line)
+        return KnownDeviation(self.deviation, tuple(seen), tuple(seen.values()))
+
+
 @dataclass(frozen=True)
 class StepVerdict:
-    case: Case
+    plan: CasePlan
     step: int
-    mode: str
-    expected: TruthTable
     observed: TruthTable
     differences: tuple[CellDiff, ...]  # every wrong cell, known deviations included
-    text: str
-    known: tuple[tuple[CellDiff, Deviation], ...] = ()  # wrong cells a declared deviation covers
+    wrong: tuple[WrongCell, ...]  # the cells no deviation covers
+    known: tuple[KnownDeviation, ...]
+    stale: tuple[Deviation, ...]  # declared for this case and mode but not seen in this step
+    attempts: Mapping[CellKey, int]
+
+    @property
+    def step_plan(self) -> StepPlan:
+        return self.plan.steps[self.step]
+
+    @property
+    def expected(self) -> TruthTable:
+        return self.step_plan.expected
 
     @property
     def unexplained(self) -> tuple[CellDiff, ...]:
-        return _uncovered(self.differences, self.known)
+        """The wrong cells no deviation covers, as plain cells."""
+        return tuple(w.cell for w in self.wrong)
+
+    @property
+    def outcome(self) -> StepOutcome:
+        if self.wrong:
+            return StepOutcome.FAIL
+        return StepOutcome.KNOWN if self.known else StepOutcome.PASS
 
     @property
     def passed(self) -> bool:
         """No wrong cell outside the declared deviations (a step with known deviations is not a clean pass:
         see ``deviated``)."""
-        return not self.unexplained
+        return not self.wrong
 
     @property
     def deviated(self) -> bool:
         return bool(self.known)
 
+    @property
+    def probed(self) -> int:
+        """Cells probed: every pair but the self pairs (loopback is not NetworkPolicy's to decide)."""
+        table = self.expected
+        return len(table.probes) * (len(table.sources) * len(table.destinations) - len(table.sources))
 
-def judge(  # noqa: PLR0917 (the step's identity and its two tables read best positionally)
-    case: Case,
+    @property
+    def retried(self) -> int:
+        return sum(1 for n in self.attempts.values() if n > 1)
+
+    @property
+    def most_attempts(self) -> int:
+        return max(self.attempts.values(), default=0)
+
+
+def judge(
+    plan: CasePlan,
     step: int,
-    mode: str,
-    state: StepState,
-    world: World,
-    expected: TruthTable,
     observed: TruthTable,
     *,
     reproduce: Mapping[CellKey, str],
     attempts: Mapping[CellKey, int],
-    dns_egress: bool = False,
     deviations: Deviations = NO_DEVIATIONS,
 ) -> StepVerdict:
-    differences = tuple(diff(expected, observed))
-    known = tuple(
-        (cell, deviation)
-        for cell in differences
-        if (deviation := deviations.explain(case.id, mode, cell)) is not None
-    )
-    unexplained = _uncovered(differences, known)
-    step_name = case.steps[step].name
-    if unexplained:
-        outcome = f"FAIL: {len(unexplained)} wrong cell(s)"
-    elif known:
-        outcome = f"KNOWN DEVIATION: {len(known)} cell(s) differ as declared"
-    else:
-        outcome = "PASS: 0 wrong cells"
-    head = (
-        f"case {case.id} [{mode}] step {step + 1}/{len(case.steps)} ({step_name}): {case.title}\n"
-        f"{outcome} of {_probed(expected)} probed"
-        + (f" (and {len(known)} known deviation(s))" if unexplained and known else "")
-    )
-    retried = sum(1 for n in attempts.values() if n > 1)
-    lines = [head, side_by_side(expected, observed), LOOPBACK_NOTE]
-    lines.append(
-        f"probes: {len(attempts)}, retried: {retried}, most attempts for one cell: "
-        f"{max(attempts.values(), default=0)}"
-    )
-    if unexplained:
-        lines.append(_wrong_cells(unexplained, state, world, reproduce, dns_egress=dns_egress))
-    if known:
-        lines.append(_known_cells(known, reproduce, deviations.cni))
-    stale = [d for d in deviations.declared_for(case.id, mode) if d not in {dev for _, dev in known}]
-    if stale:
-        lines.append(
-            "declared for this case but not seen in this step (fixed, or another step): "
-            + ", ".join(d.id for d in stale)
+    step_plan = plan.steps[step]
+    mode = plan.mode.value
+    differences = tuple(diff(step_plan.expected, observed))
+    covering = {cell: deviations.explain(plan.case.id, mode, cell) for cell in differences}
+    known = _group_known([(cell, dev) for cell, dev in covering.items() if dev is not None], reproduce)
+    uncovered = [cell for cell, dev in covering.items() if dev is None]
+    wrong = tuple(
+        WrongCell(
+            cell,
+            _reproduce(reproduce, cell),
+            attempts.get(_key(cell), 0),
+            HINTS[cell.expected.name],
+            explain(step_plan.cluster, step_plan.policies, cell.source, cell.destination, cell.probe).render()
+            if number < MAX_EXPLAINED
+            else None,
         )
-    return StepVerdict(case, step, mode, expected, observed, differences, "\n\n".join(lines), known)
+        for number, cell in enumerate(uncovered)
+    )
+    seen = {k.deviation for k in known}
+    stale = tuple(d for d in deviations.declared_for(plan.case.id, mode) if d not in seen)
+    return StepVerdict(plan, step, observed, differences, wrong, known, stale, dict(attempts))
 
 
-def _uncovered(
-    differences: tuple[CellDiff, ...], known: tuple[tuple[CellDiff, Deviation], ...]
-) -> tuple[CellDiff, ...]:
-    covered = {cell for cell, _ in known}
-    return tuple(cell for cell in differences if cell not in covered)
+def merge_known(verdicts: Iterable[StepVerdict]) -> tuple[KnownDeviation, ...]:
+    """The known deviations of a whole case (all its steps), one per deviation, in first-seen order."""
+    merged: dict[str, KnownDeviation] = {}
+    for verdict in verdicts:
+        for known in verdict.known:
+            before = merged.get(known.deviation.id)
+            merged[known.deviation.id] = known if before is None else before.merged(known)
+    return tuple(merged.values())
 
 
-def _reproduce_line(reproduce: Mapping[CellKey, str], cell: CellDiff) -> str:
-    return f"  reproduce: {reproduce.get((cell.source, cell.destination, cell.probe), '(not probed)')}"
+def _group_known(
+    covered: list[tuple[CellDiff, Deviation]], reproduce: Mapping[CellKey, str]
+) -> tuple[KnownDeviation, ...]:
+    cells: dict[str, list[CellDiff]] = {}
+    by_id: dict[str, Deviation] = {}
+    for cell, deviation in covered:
+        cells.setdefault(deviation.id, []).append(cell)
+        by_id[deviation.id] = deviation
+    return tuple(
+        KnownDeviation(by_id[i], tuple(c), tuple(_reproduce(reproduce, cell) for cell in c))
+        for i, c in cells.items()
+    )
 
 
-def _probed(table: TruthTable) -> int:
-    return len(table.probes) * (len(table.sources) * len(table.destinations) - len(table.sources))
+def _key(cell: CellDiff) -> CellKey:
+    return (cell.source, cell.destination, cell.probe)
 
 
-def _known_cells(
-    known: tuple[tuple[CellDiff, Deviation], ...], reproduce: Mapping[CellKey, str], cni: str
-) -> str:
-    lines = [f"known deviations of {cni or 'this CNI'} (declared; reported, not passed):"]
-    for cell, deviation in known:
-        lines.append(f"- {cell.describe()}")
-        lines.append(_reproduce_line(reproduce, cell))
-        lines.append(f"  known deviation {deviation.describe()}")
-    return "\n".join(lines)
-
-
-def _wrong_cells(
-    differences: tuple[CellDiff, ...],
-    state: StepState,
-    world: World,
-    reproduce: Mapping[CellKey, str],
-    *,
-    dns_egress: bool,
-) -> str:
-    cluster, policies = engine_inputs(state, world, dns_egress=dns_egress)
-    lines = ["wrong cells, how to reproduce them, and what the policies say:"]
-    for number, cell in enumerate(differences):
-        lines.append(f"- {cell.describe()}")
-        lines.append(_reproduce_line(reproduce, cell))
-        lines.append(f"  usually means: {HINTS[cell.expected.name]}")
-        if number < MAX_EXPLAINED:
-            why = explain(cluster, policies, cell.source, cell.destination, cell.probe).render()
-            lines.extend(f"    {line}" for line in why.splitlines())
-    if len(differences) > MAX_EXPLAINED:
-        lines.append(f"(explained the first {MAX_EXPLAINED}; `netconform policy explain` does the rest)")
-    return "\n".join(lines)
+def _reproduce(reproduce: Mapping[CellKey, str], cell: CellDiff) -> str:
+    return reproduce.get(_key(cell), "(not probed)")

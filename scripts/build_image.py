@@ -49,6 +49,7 @@ DPKG_EXCLUDES = (
     "path-include=/usr/share/locale/locale.alias",
     "path-exclude=/usr/share/lintian/*",
 )
+APT_OPTIONS = ('APT::Install-Recommends "false"',)  # as the Containerfile's --no-install-recommends
 IMAGE_NAME = "netconform.local/netconform"
 
 
@@ -98,7 +99,7 @@ def source_date_epoch() -> int:
 
 def base_rootfs(definition: Definition, epoch: int) -> Path:
     """Debian bookworm with the Containerfile's packages, as a tarball (cached)."""
-    key_text = "\n".join([SUITE, MIRROR, *definition.packages, *DPKG_EXCLUDES])
+    key_text = "\n".join([SUITE, MIRROR, *definition.packages, *DPKG_EXCLUDES, *APT_OPTIONS])
     key = hashlib.sha256(key_text.encode()).hexdigest()[:12]
     # The archive moves on: a base is rebuilt once a day at most (the key's date), never per build.
     day = time.strftime("%Y%m%d", time.gmtime())
@@ -110,7 +111,7 @@ def base_rootfs(definition: Definition, epoch: int) -> Path:
     command = [
         "mmdebstrap", "--variant=essential", "--mode=root", "--format=tar",
         f"--include={','.join(definition.packages)}",
-        "--aptopt=APT::Install-Recommends \"false\"",  # as the Containerfile's --no-install-recommends
+        *(f"--aptopt={opt}" for opt in APT_OPTIONS),
         *(f"--dpkgopt={opt}" for opt in DPKG_EXCLUDES),
         # What apt leaves behind is of no use in the image.
         "--customize-hook=rm -rf \"$1\"/var/cache/apt/* \"$1\"/var/lib/apt/lists/* \"$1\"/var/log/*",

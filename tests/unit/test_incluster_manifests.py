@@ -1,4 +1,5 @@
-"""The in-cluster run's objects: found by their label alone, safe from the run's own sweep, least privilege."""
+"""The in-cluster run's objects: found by their label alone, safe from the run's own sweep, least
+privilege."""
 
 from __future__ import annotations
 
@@ -37,16 +38,22 @@ def test_job_runs_the_harness_non_root_once_with_the_pytest_arguments_and_its_ru
     job = incluster.manifests(SPEC)[-1]
     pod = job["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    assert job["spec"]["backoffLimit"] == 0 and pod["restartPolicy"] == "Never"
+    assert job["spec"]["backoffLimit"] == 0
+    assert pod["restartPolicy"] == "Never"
     assert job["spec"]["activeDeadlineSeconds"] == incluster.KEEP_RESULTS_S
     assert container["command"] == [
         "netconform", "in-pod", "run", "--run-id", SPEC.run_id, "--", "-m", "smoke or apiserver",
     ]  # fmt: skip
     security = container["securityContext"]
-    assert security["runAsNonRoot"] is True and security["runAsUser"] != 0
-    assert security["allowPrivilegeEscalation"] is False and security["capabilities"] == {"drop": ["ALL"]}
+    assert security["runAsNonRoot"] is True
+    assert security["runAsUser"] != 0
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert env == {"NETCONFORM_PROBE_IMAGE": "registry.example/agnhost:2.63.0", "NETCONFORM_RESULTS": "/results"}
+    assert env == {
+        "NETCONFORM_PROBE_IMAGE": "registry.example/agnhost:2.63.0",
+        "NETCONFORM_RESULTS": "/results",
+    }
 
 
 def test_only_the_run_settings_are_forwarded_never_credentials_or_local_paths() -> None:

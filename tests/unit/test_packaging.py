@@ -30,7 +30,8 @@ def test_the_runtime_lock_is_the_current_subset_of_the_lock() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     runtime = (REPO / "requirements-runtime.lock").read_text()
-    assert "\nkubernetes==" in runtime and "--hash=sha256:" in runtime
+    assert "\nkubernetes==" in runtime
+    assert "--hash=sha256:" in runtime
     for dev_only in ("moto==", "mypy==", "ruff==", "hypothesis=="):
         assert f"\n{dev_only}" not in runtime, dev_only
 
@@ -47,7 +48,8 @@ def test_local_run_uses_the_packaged_settings_and_the_installed_suites() -> None
     assert (suites / "smoke" / "test_connectivity.py").exists()
     assert command[1:3] == ["-m", "pytest"]
     ini = Path(command[command.index("-c") + 1])
-    assert ini.name == "run.ini" and "xfail_strict = true" in ini.read_text()
+    assert ini.name == "run.ini"
+    assert "xfail_strict = true" in ini.read_text()
     assert command[command.index("--rootdir") + 1] == str(suites.parent)  # node ids read suites/...
     assert command[-5:] == ["-m", "smoke", "--kubeconfig", "/k", str(suites)]
 
@@ -66,12 +68,14 @@ def test_in_cluster_bad_image_is_one_line_and_touches_no_cluster(
     code = cli.main(["run", "--in-cluster", "--image", "Not An Image", "--kubeconfig", str(tmp_path / "no")])
     err = capsys.readouterr().err
     assert code == 4, err
-    assert err.startswith("netconform: error: --image:") and err.count("\n") == 1
+    assert err.startswith("netconform: error: --image:")
+    assert err.count("\n") == 1
 
 
 def test_the_containerfile_is_the_definition_the_daemonless_build_reads() -> None:
     definition = build_image.read_definition((REPO / "image" / "Containerfile").read_text())
-    assert "python3" in definition.packages and "python3-venv" in definition.packages
+    assert "python3" in definition.packages
+    assert "python3-venv" in definition.packages
     assert definition.user == "10001:10001"  # image/install.sh's user, never root
     assert definition.entrypoint == ["netconform"]
     assert definition.env["PATH"].startswith("/opt/netconform/bin:")

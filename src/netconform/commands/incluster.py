@@ -96,10 +96,11 @@ def run_in_cluster(args: argparse.Namespace) -> int:
         raise InputError(f"--image: {problem}")
     pytest_args = tuple(a for a in args.extra if a != "--")
     cluster = _connect(args)
-    incluster.require_run_role(cluster)
+    # Everything is checked before anything is created: a run that cannot start leaves nothing behind.
     missing = incluster.missing_permissions(cluster)
     if missing:
         raise Forbidden(f"forbidden: an in-cluster run needs permission to {', '.join(missing)}", 403)
+    incluster.require_run_role(cluster)
     run_id = f"{time.strftime('%m%d%H%M')}{secrets.token_hex(2)}"
     spec = incluster.RunSpec(
         run_id, args.image, args.runner_pull_policy, pytest_args, incluster.forwarded_env(os.environ)
@@ -112,7 +113,8 @@ def run_in_cluster(args: argparse.Namespace) -> int:
     except BaseException:
         incluster.delete(cluster, run_id, wait=False)
         raise
-    print(f"netconform: in-cluster run {run_id} started: pod {incluster.namespace_name(run_id)}/{pod}")
+    where = f"{incluster.namespace_name(run_id)}/{pod}"
+    print(f"netconform: in-cluster run {run_id} started: pod {where}", flush=True)
     if not args.wait:
         print(f"netconform: follow with `netconform status --run-id {run_id}`, then retrieve and delete")
         return ExitCode.OK

@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
     topo.set_defaults(func=_topology)
     load = actions.add_parser("load-image", help="import an OCI image archive (`make image`) into every node")
     load.add_argument("archive", type=Path)
-    load.add_argument("--name", required=True, help="the reference it gets, e.g. netconform.local/netconform:0.1.0")
+    load.add_argument("--name", required=True, help="its reference, e.g. netconform.local/netconform:0.1.0")
     load.set_defaults(func=_load_image)
 
 

@@ -23,7 +23,7 @@ from kubernetes import client
 
 from netconform.adapters.kube import sweep
 from netconform.adapters.kube.cluster import FATAL_WAITING_REASONS, KubeCluster, PodStartFailure
-from netconform.adapters.kube.errors import Conflict, NotFound, call
+from netconform.adapters.kube.errors import Conflict, Forbidden, NotFound, call
 from netconform.adapters.kube.execution import exec_in_pod
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.errors import CannotCheck
@@ -151,6 +151,8 @@ def missing_permissions(cluster: KubeCluster) -> list[str]:
 def require_run_role(cluster: KubeCluster) -> None:
     try:
         call(f"read ClusterRole {RUN_ROLE}", lambda: cluster.rbac.read_cluster_role(RUN_ROLE))
+    except Forbidden:
+        return  # may bind it without reading it: the API server checks the binding itself
     except NotFound:
         raise CannotCheck(
             f"ClusterRole {RUN_ROLE} not found: apply the harness's roles first "

@@ -80,3 +80,21 @@ def test_the_containerfile_is_the_definition_the_daemonless_build_reads() -> Non
     assert definition.entrypoint == ["netconform"]
     assert definition.env["PATH"].startswith("/opt/netconform/bin:")
     assert definition.env["PYTHONDONTWRITEBYTECODE"] == "1"
+
+
+def test_the_action_installs_the_locked_package_runs_renders_and_uploads() -> None:
+    import yaml
+
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    assert {"kubeconfig", "args"} <= action["inputs"].keys()
+    script = "\n".join(step.get("run", "") for step in action["runs"]["steps"])
+    assert "--require-hashes -r requirements-runtime.lock" in script
+    assert "netconform run" in script
+    assert "reports/make-report.sh" in script
+    uploads = [
+        s for s in action["runs"]["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")
+    ]
+    assert "junit.xml" in uploads[0]["with"]["path"]
+    nightly = yaml.safe_load((REPO / "ci" / "nightly.yml").read_text())
+    assert any(step.get("uses") == "./" for step in nightly["jobs"]["conformance"]["steps"])

@@ -171,8 +171,8 @@ def test_in_cluster_run_status_retrieve_report_delete(
 @pytest.mark.parametrize(
     ("case", "code", "says"),
     [
-        ("unknown image", RunExitCode.PODS_CANNOT_START, "ErrImageNeverPull"),
-        ("not the harness's image", RunExitCode.PODS_CANNOT_START, "failed to start"),
+        ("unknown image", RunExitCode.PODS_CANNOT_START, "pod cannot start: the image is not on the node"),
+        ("not the harness's image", RunExitCode.PODS_CANNOT_START, "pod cannot start"),
         ("no RBAC for the run", RunExitCode.FORBIDDEN, "needs permission to"),
     ],
 )

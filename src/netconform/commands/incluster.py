@@ -25,7 +25,7 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import Forbidden
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.core.run.references import image_reference_problem, label_value_problem
-from netconform.errors import ExitCode, InputError
+from netconform.errors import ExitCode, InputError, NetconformError
 
 DEFAULT_IMAGE = f"netconform.local/netconform:{__version__}"
 RUN_DONE_POLL_S = 10.0
@@ -46,11 +46,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="pull policy of the Job's pod (default: $NETCONFORM_IMAGE_PULL_POLICY or IfNotPresent)",
     )
     group.add_argument("--wait", action="store_true", help="wait for the end, retrieve the results, delete")
+    # No short options and none of pytest's names (-o, --timeout): everything else after `run` is pytest's.
     group.add_argument(
-        "--timeout", type=float, default=3 * 3600.0, metavar="SECONDS", help="bound of --wait (default 3 h)"
+        "--wait-timeout", type=float, default=3 * 3600.0, metavar="S", help="bound of --wait (default 3 h)"
     )
     group.add_argument(
-        "-o", "--output", type=Path, help="results tarball of --wait (default: netconform-results-RUN.tar.gz)"
+        "--output", type=Path, help="results tarball of --wait (default: netconform-results-RUN.tar.gz)"
     )
     _cluster_arguments(group)
 
@@ -111,7 +112,7 @@ def run_in_cluster(args: argparse.Namespace) -> int:
         incluster.create(cluster, spec)
         pod = incluster.wait_started(cluster, run_id)
     except BaseException:
-        incluster.delete(cluster, run_id, wait=False)
+        _remove_quietly(cluster, run_id)
         raise
     where = f"{incluster.namespace_name(run_id)}/{pod}"
     print(f"netconform: in-cluster run {run_id} started: pod {where}", flush=True)
@@ -119,13 +120,22 @@ def run_in_cluster(args: argparse.Namespace) -> int:
         print(f"netconform: follow with `netconform status --run-id {run_id}`, then retrieve and delete")
         return ExitCode.OK
     try:
-        code = _wait_done(cluster, run_id, pod, args.timeout)
+        code = _wait_done(cluster, run_id, pod, args.wait_timeout)
         _write_results(cluster, run_id, pod, args.output)
         return code
     finally:
         # The end of --wait (and any interrupt or failure on the way) removes everything, found by label.
         removed = incluster.delete(cluster, run_id, wait=True)
         print(f"netconform: deleted run {run_id} ({len(removed)} object(s))")
+
+
+def _remove_quietly(cluster: KubeCluster, run_id: str) -> None:
+    """Remove a run that failed to start; the error that stopped it stays the one line the user sees."""
+    try:
+        incluster.delete(cluster, run_id, wait=True)
+    except NetconformError as err:
+        print(f"netconform: could not remove run {run_id} ({err}): `netconform delete --run-id {run_id}`",
+              file=sys.stderr)  # fmt: skip
 
 
 def _interrupt(signum: int, _frame: object) -> None:

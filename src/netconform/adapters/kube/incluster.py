@@ -263,7 +263,8 @@ def wait_started(cluster: KubeCluster, run_id: str) -> str:
             if statuses[0].state.terminated and statuses[0].state.terminated.exit_code != 0:
                 term = statuses[0].state.terminated
                 raise PodStartFailure(
-                    f"the in-cluster run's pod exited at once: {term.reason} (exit {term.exit_code}): "
+                    f"the in-cluster run's pod cannot start: it exited at once, {term.reason} "
+                    f"(exit {term.exit_code}): "
                     f"{(term.message or '').strip()[:200]}",
                     str(term.reason),
                 )
@@ -278,19 +279,21 @@ def _raise_if_cannot_start(pod: Any) -> None:
         waiting = status.state.waiting if status.state else None
         if waiting and waiting.reason in FATAL_WAITING_REASONS:
             raise PodStartFailure(
-                f"the in-cluster run's pod will not start: {FATAL_WAITING_REASONS[waiting.reason]} "
+                f"the in-cluster run's pod cannot start: {FATAL_WAITING_REASONS[waiting.reason]} "
                 f"({waiting.reason}: {(waiting.message or status.image).strip()[:200]})",
                 waiting.reason,
             )
         terminated = status.state.terminated if status.state else None
         if terminated and terminated.reason in ("StartError", "ContainerCannotRun"):
             raise PodStartFailure(
-                f"the in-cluster run's pod failed to start: {terminated.reason}: "
+                f"the in-cluster run's pod cannot start: {terminated.reason}: "
                 f"{(terminated.message or '').strip()[:200]}",
                 str(terminated.reason),
             )
     if pod.status.phase == "Failed" and not pod.status.container_statuses:
-        raise PodStartFailure(f"the in-cluster run's pod failed: {pod.status.reason}: {pod.status.message}")
+        raise PodStartFailure(
+            f"the in-cluster run's pod cannot start: {pod.status.reason}: {pod.status.message}"
+        )
 
 
 @dataclass(frozen=True)

@@ -109,9 +109,9 @@ def test_wheel_in_a_fresh_venv_outside_the_repository_passes_smoke(tmp_path: Pat
     )  # fmt: skip
     assert all(line.startswith(str(venv)) for line in where.stdout.split()), where.stdout  # not the clone's
 
-    junit = tmp_path / "junit.xml"
+    junit, alluredir = tmp_path / "junit.xml", tmp_path / "allure-results"
     done = subprocess.run(
-        [str(venv / "bin/netconform"), "run", "-m", "smoke", f"--junitxml={junit}", "-q"],
+        [str(venv / "bin/netconform"), "run", "-m", "smoke", f"--junitxml={junit}", f"--alluredir={alluredir}"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, check=False,
     )  # fmt: skip
     output = done.stdout + done.stderr
@@ -121,7 +121,9 @@ def test_wheel_in_a_fresh_venv_outside_the_repository_passes_smoke(tmp_path: Pat
     passed = [t for t, v in verdicts.items() if v.outcome is Outcome.PASSED]
     assert len(passed) >= 5, sorted(verdicts)
     assert all("smoke" in t for t in verdicts), sorted(verdicts)
-    assert f"harness.version {VERSION}" in output
+    assert f"netconform-{VERSION}" in output  # pytest's header names the installed plugin's version
+    environment = (alluredir / "environment.properties").read_text().splitlines()
+    assert f"harness.version={VERSION}" in environment  # and the report does
 
 
 def test_in_cluster_run_status_retrieve_report_delete(

@@ -111,7 +111,8 @@ def test_wheel_in_a_fresh_venv_outside_the_repository_passes_smoke(tmp_path: Pat
 
     junit, alluredir = tmp_path / "junit.xml", tmp_path / "allure-results"
     done = subprocess.run(
-        [str(venv / "bin/netconform"), "run", "-m", "smoke", f"--junitxml={junit}", f"--alluredir={alluredir}"],
+        [str(venv / "bin/netconform"), "run", "-m", "smoke", f"--junitxml={junit}",
+         f"--alluredir={alluredir}"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, check=False,
     )  # fmt: skip
     output = done.stdout + done.stderr

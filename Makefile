@@ -69,8 +69,8 @@ image-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-image: wheel image-deps
-	$(BIN)/python scripts/build_image.py
+image: $(STAMP) image-deps
+	$(BIN)/python scripts/build_image.py  # builds the wheel first
 
 # --- the harness's own tests --------------------------------------------------------------------------------
 lint: $(STAMP)

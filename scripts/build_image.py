@@ -49,7 +49,8 @@ DPKG_EXCLUDES = (
     "path-include=/usr/share/locale/locale.alias",
     "path-exclude=/usr/share/lintian/*",
 )
-APT_OPTIONS = ('APT::Install-Recommends "false"',)  # as the Containerfile's --no-install-recommends
+APT_OPTIONS = ('APT::Install-Recommends "false"',)
+MERGED_USR_HOOKS = "/usr/share/mmdebstrap/hooks/merged-usr"  # as the Containerfile's --no-install-recommends
 IMAGE_NAME = "netconform.local/netconform"
 
 
@@ -99,7 +100,8 @@ def source_date_epoch() -> int:
 
 def base_rootfs(definition: Definition, epoch: int) -> Path:
     """Debian bookworm with the Containerfile's packages, as a tarball (cached)."""
-    key_text = "\n".join([SUITE, MIRROR, *definition.packages, *DPKG_EXCLUDES, *APT_OPTIONS])
+    options = [*DPKG_EXCLUDES, *APT_OPTIONS, MERGED_USR_HOOKS]
+    key_text = "\n".join([SUITE, MIRROR, *definition.packages, *options])
     key = hashlib.sha256(key_text.encode()).hexdigest()[:12]
     # The archive moves on: a base is rebuilt once a day at most (the key's date), never per build.
     day = time.strftime("%Y%m%d", time.gmtime())
@@ -112,6 +114,9 @@ def base_rootfs(definition: Definition, epoch: int) -> Path:
         "mmdebstrap", "--variant=essential", "--mode=root", "--format=tar",
         f"--include={','.join(definition.packages)}",
         *(f"--aptopt={opt}" for opt in APT_OPTIONS),
+        # /usr merged before anything is unpacked (as Debian's own images), so apt takes the empty
+        # usr-is-merged for init-system-helpers' "usrmerge | usr-is-merged" rather than usrmerge and perl.
+        f"--hook-dir={MERGED_USR_HOOKS}",
         *(f"--dpkgopt={opt}" for opt in DPKG_EXCLUDES),
         # What apt leaves behind is of no use in the image.
         "--customize-hook=rm -rf \"$1\"/var/cache/apt/* \"$1\"/var/lib/apt/lists/* \"$1\"/var/log/*",
@@ -163,6 +168,13 @@ def app_layer(base: Path, wheel: Path, wheels: Path, epoch: int, work: Path) -> 
         env=env,
     )
     shutil.rmtree(build)
+    # The image's own user, its environment only: the harness starts and finds its installed suites.
+    user_env = ["env", "-i", *(f"{k}={v}" for k, v in read_definition(CONTAINERFILE.read_text()).env.items())]
+    for check in (["netconform", "--version"], ["netconform", "run", "--collect-only", "-q", "-m", "smoke"]):
+        subprocess.run(
+            ["chroot", "--userspec=10001:10001", str(rootfs), *user_env, *check],
+            check=True, stdout=subprocess.DEVNULL, timeout=300,
+        )  # fmt: skip
     layer = work / "app.tar"
     with tarfile.open(layer, "w", format=tarfile.PAX_FORMAT) as archive:
         for top in ("opt/netconform", "etc/passwd", "etc/group"):
@@ -228,6 +240,19 @@ def archive_layout(layout: Path, destination: Path, epoch: int) -> None:
     tmp.replace(destination)
 
 
+def _fresh_wheel() -> Path:
+    """dist/'s wheel, built now (`make image` builds it too): an older one would silently miss changes."""
+    for old in (REPO / "dist").glob("netconform-*.whl"):
+        old.unlink()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
+         "-w", str(REPO / "dist"), str(REPO)],
+        check=True,
+    )  # fmt: skip
+    (wheel,) = (REPO / "dist").glob("netconform-*.whl")
+    return wheel
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheel", type=Path, help="the wheel to install (default: the newest in dist/)")
@@ -236,7 +261,7 @@ def main() -> int:
     if os.geteuid() != 0:
         print("build_image: needs root (mmdebstrap --mode=root, chroot)", file=sys.stderr)
         return 2
-    wheel = args.wheel or max((REPO / "dist").glob("netconform-*.whl"), key=lambda p: p.stat().st_mtime)
+    wheel = args.wheel or _fresh_wheel()
     version = wheel.name.split("-")[1]
     started = time.monotonic()
     epoch = source_date_epoch()

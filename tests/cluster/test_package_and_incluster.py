@@ -86,47 +86,6 @@ def image_on_nodes() -> str:
     return IMAGE
 
 
-def test_wheel_in_a_fresh_venv_outside_the_repository_passes_smoke(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
-    pip = ["--quiet", "--disable-pip-version-check"]
-    subprocess.run([str(REPO / ".venv/bin/pip"), "wheel", *pip, "--no-deps", "-w", str(dist), str(REPO)],
-                   check=True, timeout=600)  # fmt: skip
-    (wheel,) = dist.glob("netconform-*.whl")
-    venv = tmp_path / "venv"
-    subprocess.run(["python3", "-m", "venv", str(venv)], check=True, timeout=300)
-    vpip = [str(venv / "bin/pip"), "install", *pip]
-    subprocess.run([*vpip, "--require-hashes", "-r", str(REPO / "requirements-runtime.lock")],
-                   check=True, timeout=900)  # fmt: skip
-    subprocess.run([*vpip, "--no-deps", str(wheel)], check=True, timeout=300)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    version = subprocess.run([str(venv / "bin/netconform"), "--version"], capture_output=True, text=True,
-                             env=env, cwd=tmp_path, check=True)  # fmt: skip
-    assert version.stdout.strip() == f"netconform {VERSION}"
-    where = subprocess.run(
-        [str(venv / "bin/python"), "-c", "import fixtures.plugin, suites; print(fixtures.plugin.__file__); "
-         "print(suites.__file__)"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
-    )  # fmt: skip
-    assert all(line.startswith(str(venv)) for line in where.stdout.split()), where.stdout  # not the clone's
-
-    junit, alluredir = tmp_path / "junit.xml", tmp_path / "allure-results"
-    done = subprocess.run(
-        [str(venv / "bin/netconform"), "run", "-m", "smoke", f"--junitxml={junit}",
-         f"--alluredir={alluredir}"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, check=False,
-    )  # fmt: skip
-    output = done.stdout + done.stderr
-    print(output[-4000:])
-    assert done.returncode == 0, output[-3000:]
-    verdicts = load_run(junit).verdicts
-    passed = [t for t, v in verdicts.items() if v.outcome is Outcome.PASSED]
-    assert len(passed) >= 5, sorted(verdicts)
-    assert all("smoke" in t for t in verdicts), sorted(verdicts)
-    assert f"netconform-{VERSION}" in output  # pytest's header names the installed plugin's version
-    environment = (alluredir / "environment.properties").read_text().splitlines()
-    assert f"harness.version={VERSION}" in environment  # and the report does
-
-
 def test_in_cluster_run_status_retrieve_report_delete(
     kube: KubeCluster, roles: list[dict[str, Any]], image_on_nodes: str, tmp_path: Path
 ) -> None:
@@ -231,3 +190,45 @@ def test_interrupting_run_wait_leaves_nothing_behind(
             raise NotYet(", ".join(left))
 
     wait_until(Bound("the interrupted run's objects to go", 180, 2), gone)
+
+
+# Last: the slowest (a virtualenv from the lock), the one that needs no image.
+def test_wheel_in_a_fresh_venv_outside_the_repository_passes_smoke(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    pip = ["--quiet", "--disable-pip-version-check"]
+    subprocess.run([str(REPO / ".venv/bin/pip"), "wheel", *pip, "--no-deps", "-w", str(dist), str(REPO)],
+                   check=True, timeout=600)  # fmt: skip
+    (wheel,) = dist.glob("netconform-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run(["python3", "-m", "venv", str(venv)], check=True, timeout=300)
+    vpip = [str(venv / "bin/pip"), "install", *pip]
+    subprocess.run([*vpip, "--require-hashes", "-r", str(REPO / "requirements-runtime.lock")],
+                   check=True, timeout=900)  # fmt: skip
+    subprocess.run([*vpip, "--no-deps", str(wheel)], check=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    version = subprocess.run([str(venv / "bin/netconform"), "--version"], capture_output=True, text=True,
+                             env=env, cwd=tmp_path, check=True)  # fmt: skip
+    assert version.stdout.strip() == f"netconform {VERSION}"
+    where = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import fixtures.plugin, suites; print(fixtures.plugin.__file__); "
+         "print(suites.__file__)"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+    )  # fmt: skip
+    assert all(line.startswith(str(venv)) for line in where.stdout.split()), where.stdout  # not the clone's
+
+    junit, alluredir = tmp_path / "junit.xml", tmp_path / "allure-results"
+    done = subprocess.run(
+        [str(venv / "bin/netconform"), "run", "-m", "smoke", f"--junitxml={junit}",
+         f"--alluredir={alluredir}"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900, check=False,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    print(output[-4000:])
+    assert done.returncode == 0, output[-3000:]
+    verdicts = load_run(junit).verdicts
+    passed = [t for t, v in verdicts.items() if v.outcome is Outcome.PASSED]
+    assert len(passed) >= 5, sorted(verdicts)
+    assert all("smoke" in t for t in verdicts), sorted(verdicts)
+    assert f"netconform-{VERSION}" in output  # pytest's header names the installed plugin's version
+    environment = (alluredir / "environment.properties").read_text().splitlines()
+    assert f"harness.version={VERSION}" in environment  # and the report does

@@ -18,9 +18,9 @@ $pip $install --no-index --no-deps "$src"/dist/netconform-*.whl
 $pip uninstall --yes pip setuptools >/dev/null 2>&1 || true
 # The kubernetes client ships an asyncio twin of itself (kubernetes/aio, about 40 MB of generated code) that
 # nothing imports unless asked to; netconform uses the synchronous client only. Dropped to hold the image
-# under 250 MB; the import below proves the synchronous client and the harness still load.
+# under 250 MB; the import below (-B: writing no bytecode) proves the synchronous client and the harness load.
 rm -rf /opt/netconform/lib/python3*/site-packages/kubernetes/aio
-/opt/netconform/bin/python -c 'import kubernetes.client, kubernetes.stream, netconform.cli, fixtures.plugin'
+/opt/netconform/bin/python -B -c 'import kubernetes.client, kubernetes.stream, netconform.cli, fixtures.plugin'
 # The user, written directly: no dependency on the passwd package, and the same lines on both bases.
 grep -q '^netconform:' /etc/group || echo 'netconform:x:10001:' >>/etc/group
 grep -q '^netconform:' /etc/passwd || echo 'netconform:x:10001:10001:netconform:/tmp:/usr/sbin/nologin' >>/etc/passwd

@@ -21,6 +21,9 @@ $pip uninstall --yes pip setuptools >/dev/null 2>&1 || true
 # under 250 MB; the import below (-B: writing no bytecode) proves the synchronous client and the harness load.
 rm -rf /opt/netconform/lib/python3*/site-packages/kubernetes/aio
 /opt/netconform/bin/python -B -c 'import kubernetes.client, kubernetes.stream, netconform.cli, fixtures.plugin'
+# No bytecode at all (a .pyc embeds its source's install-time mtime, which would make two builds differ):
+# something during the install still writes a few (attrs'); they go.
+find /opt/netconform -name __pycache__ -type d -prune -exec rm -rf {} +
 # The user, written directly: no dependency on the passwd package, and the same lines on both bases.
 grep -q '^netconform:' /etc/group || echo 'netconform:x:10001:' >>/etc/group
 grep -q '^netconform:' /etc/passwd || echo 'netconform:x:10001:10001:netconform:/tmp:/usr/sbin/nologin' >>/etc/passwd

@@ -22,6 +22,7 @@ NODE_STAMP := node_modules/.package-lock.json
 
 
 .PHONY: preflight
+.PHONY: wheel image image-deps
 .PHONY: help venv system-deps check lint typecheck importlint test test-deps test-unit test-cluster test-lifecycle conformance smoke \
         bench testbed-build testbed-up testbed-down testbed-status report lock clean
 
@@ -52,6 +53,25 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# --- the package and the image (issue 19) ---------------------------------------------------------------------
+# The wheel carries the plugin and the suites; `pip install dist/netconform-*.whl` then `netconform run`.
+wheel: $(STAMP)
+	rm -f dist/netconform-*.whl
+	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps -w dist .
+
+# The image without Docker: mmdebstrap + umoci from image/Containerfile (scripts/build_image.py says why);
+# dist/netconform-<version>.oci.tar. `docker build -f image/Containerfile .` builds the same with Docker.
+IMAGE_PACKAGES := mmdebstrap umoci
+image-deps:
+	@missing=$$(for p in $(IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+image: $(STAMP) image-deps
+	$(BIN)/python scripts/build_image.py  # builds the wheel first
+
 # --- the harness's own tests --------------------------------------------------------------------------------
 lint: $(STAMP)
 	$(BIN)/ruff check src fixtures suites tests conftest.py bench scripts
@@ -81,7 +101,7 @@ test-unit: $(STAMP) test-deps
 
 # The cluster tier brings the test bed up (with 200 KWOK nodes for the density suite) when none is running,
 # runs tests/cluster and the suites against it (scripts/cluster-tier.sh), and tears down what it started.
-test-cluster: $(STAMP) system-deps
+test-cluster: $(STAMP) system-deps image
 	$(SESSION) --nodes-fake 200 -- scripts/cluster-tier.sh
 
 # Up, down, and proof that the machine is left as it was (needs the machine without a running test bed).
@@ -145,6 +165,7 @@ testbed-status: $(STAMP)
 # --- maintenance ------------------------------------------------------------------------------------------------
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/python scripts/runtime_lock.py
 
 clean:
-	rm -rf $(VENV) $(REPORTS)/allure-results $(REPORTS)/junit.xml .mypy_cache .ruff_cache
+	rm -rf $(VENV) dist build $(REPORTS)/allure-results $(REPORTS)/junit.xml .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ from netconform import __version__
 from netconform.errors import ExitCode, NetconformError
 
 # Sub-command modules under netconform.commands; each registers its own parser.
-COMMAND_MODULES = ("maxpods", "policy", "detect", "preflight", "diff", "sweep", "testbed")
+COMMAND_MODULES = ("run", "incluster", "maxpods", "policy", "detect", "preflight", "diff", "sweep", "testbed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `run` hands every argument it does not know to pytest; any other command rejects them as usual.
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passthrough", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return int(func(args))
@@ -39,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"netconform: error: {err}", file=sys.stderr)
-        return int(err.exit_code)
+        # `run` and the in-cluster commands answer with a pytest run's codes (errors.RunExitCode).
+        return int(err.run_exit_code if getattr(args, "run_exit_codes", False) else err.exit_code)
     except KeyboardInterrupt:
         print("netconform: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from netconform.errors import ExitCode, InputError
@@ -66,6 +67,10 @@ def register(subparsers: Any) -> None:
     topo = actions.add_parser("topology", help="switch a running test bed's topology without a restart")
     topo.add_argument("topology", choices=[t.value for t in Topology])
     topo.set_defaults(func=_topology)
+    load = actions.add_parser("load-image", help="import an OCI image archive (`make image`) into every node")
+    load.add_argument("archive", type=Path)
+    load.add_argument("--name", required=True, help="its reference, e.g. netconform.local/netconform:0.1.0")
+    load.set_defaults(func=_load_image)
 
 
 def _fake_node_count(text: str) -> int:
@@ -141,4 +146,12 @@ def _fake_nodes(args: argparse.Namespace) -> int:
 def _topology(args: argparse.Namespace) -> int:
     lifecycle.set_topology(Topology(args.topology))
     print(f"test bed: topology {args.topology}")
+    return ExitCode.OK
+
+
+def _load_image(args: argparse.Namespace) -> int:
+    if not args.archive.is_file():
+        raise InputError(f"image archive not found: {args.archive}")
+    lifecycle.import_image(args.archive, args.name)
+    print(f"test bed: {args.name} imported into every node")
     return ExitCode.OK

@@ -113,6 +113,19 @@ def import_archive(ctr: Path, socket: Path, archive: Path) -> None:
         raise CannotCheck(f"importing {archive.name} into containerd failed: {result.stderr.strip()}")
 
 
+def import_oci_archive(ctr: Path, socket: Path, archive: Path, name: str) -> None:
+    """Import an OCI layout archive (scripts/build_image.py's) as ``name``: its one image is tagged by its
+    version alone (``org.opencontainers.image.ref.name``), which ctr prefixes with the base name."""
+    base, _, tag = name.rpartition(":")
+    command = [str(ctr), "--address", str(socket), "-n", "k8s.io", "images", "import", "--base-name", base]
+    command += ["--snapshotter", "overlayfs", "--platform", "linux/amd64", str(archive)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    if result.returncode != 0:
+        raise CannotCheck(f"importing {archive.name} into containerd failed: {result.stderr.strip()}")
+    if f"{base}:{tag}" not in result.stdout + result.stderr:
+        raise CannotCheck(f"{archive.name} holds no image tagged {tag!r}: {result.stdout.strip()}")
+
+
 def _layer_tar(spec: ImageSpec) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as layer:

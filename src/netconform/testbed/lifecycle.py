@@ -216,6 +216,15 @@ except OSError as err:
 """
 
 
+def import_image(archive: Path, name: str, layout: Layout | None = None) -> None:
+    """Import an OCI image archive (`make image`'s) into every real node's containerd, named ``name``."""
+    layout = layout or Layout.default()
+    require_root()
+    ctr = locate().path("containerd", "ctr")
+    for node in node_specs(layout):
+        images.import_oci_archive(ctr, layout.node(node.index).containerd_socket, archive, name)
+
+
 def run_in_node(node: a.NodeSpec, argv: list[str]) -> str:
     """``argv``'s output, run in the node's network namespace (never the machine's)."""
     return shell.run(["nsenter", f"--net=/run/netns/{node.netns}", "--", *argv], check=False)

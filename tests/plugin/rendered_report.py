@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from child_pytest import REPO
+
 ALLURE = REPO / "node_modules" / ".bin" / "allure"
 CHROMIUM = shutil.which("chromium")
 

@@ -9,9 +9,9 @@ import pytest
 
 from netconform.core.netpol.cases import (
     CASES,
-    ScenarioCase,
     Cidr,
     NsName,
+    ScenarioCase,
     World,
     by_id,
     expected_tables,

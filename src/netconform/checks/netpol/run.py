@@ -49,11 +49,18 @@ def run_case(
     *,
     on_step: Callable[[StepRun], None] | None = None,
     deviations: Deviations = NO_DEVIATIONS,
+    attempts: int = STEP_ATTEMPTS,
+    cluster_transform: Callable[[PolicyDoc], PolicyDoc] | None = None,
 ) -> list[StepRun]:
-    """Every step of the case, judged; stops at the first failing step (later states build on it)."""
+    """Every step of the case, judged; stops at the first failing step (later states build on it).
+
+    ``cluster_transform`` changes what the cluster gets behind the engine's back (the harness's own tests
+    plant an engine bug with it); ``attempts`` bounds the re-probes of a differing cell (shrinking spends
+    fewer).
+    """
     dns = mode is TargetMode.SERVICE_DNS
     world = topology.world()
-    transform: Callable[[PolicyDoc], PolicyDoc] | None = with_dns_egress if dns else None
+    transform = _compose(with_dns_egress if dns else None, cluster_transform)
     expected_by_step = expected_tables(case, world, dns_egress=dns)
     step_states = states(case)
     runs: list[StepRun] = []
@@ -70,7 +77,7 @@ def run_case(
         wanted = {
             job: expected.cell(job.source.key, job.target_key, Probe(job.port, job.protocol)) for job in jobs
         }
-        results = probe_until_expected(prober, jobs, wanted, max_attempts=STEP_ATTEMPTS, pause_s=STEP_PAUSE_S)
+        results = probe_until_expected(prober, jobs, wanted, max_attempts=attempts, pause_s=STEP_PAUSE_S)
         cells = {_cell_key(r): r for r in results}
         observed = observed_table(expected, {k: r.state for k, r in cells.items()})
         verdict = judge(
@@ -94,6 +101,14 @@ def run_case(
             topology.state_key = ("failed", case.id)  # unknown state: the next case resets
             break
     return runs
+
+
+def _compose(
+    first: Callable[[PolicyDoc], PolicyDoc] | None, then: Callable[[PolicyDoc], PolicyDoc] | None
+) -> Callable[[PolicyDoc], PolicyDoc] | None:
+    if first is None or then is None:
+        return first or then
+    return lambda doc: then(first(doc))
 
 
 def _cell_key(result: ProbeResult) -> tuple[str, str, Probe]:

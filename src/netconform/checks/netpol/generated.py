@@ -29,8 +29,8 @@ from netconform.core.netpol.shrink import shrink, size
 # kube-router (rules in place well under a second after the event), cheap enough for dozens of candidates.
 SHRINK_ATTEMPTS = 3
 # Bounds of one shrink: cluster runs, and wall time (a candidate takes 1-10 s on the test bed).
-SHRINK_MAX_RUNS = 120
-SHRINK_BUDGET_S = 300.0
+SHRINK_MAX_RUNS = 80
+SHRINK_BUDGET_S = 180.0
 MODE = TargetMode.POD_IP  # generated cases are probed by pod IP (core.netpol.generate: dns_mode=False)
 
 PolicyTransform = Callable[[PolicyDoc], PolicyDoc]

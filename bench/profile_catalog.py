@@ -98,7 +98,7 @@ def profile(n_cases: int, modes: list[TargetMode]) -> None:
         created.append(name)
         return name
 
-    retry.time = _Sleep()  # type: ignore[attr-defined]
+    retry.time = _Sleep()  # type: ignore[attr-defined,assignment]
     wall = time.monotonic()
     try:
         started = time.monotonic()

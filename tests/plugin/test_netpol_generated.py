@@ -10,11 +10,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from test_netpol_suite import CHILD_ADDOPTS, REPO_ROOT, SIMULATION
+from test_netpol_suite import PYTESTER_ADDOPTS, REPO, SIMULATION
 
 pytest_plugins = ["pytester"]
 
-SUITE = REPO_ROOT / "suites" / "netpol" / "test_generated.py"
+SUITE = REPO / "suites" / "netpol" / "test_generated.py"
 
 # Loaded after the simulation: with NETPOL_SIM_DROP_EXCEPT=1 the simulated CNI forgets every ipBlock except.
 PLANT = """
@@ -44,8 +44,8 @@ if os.environ.get("NETPOL_SIM_DROP_EXCEPT") == "1":
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
-    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin", "simulation", "plant"]\n')
     pytester.makepyfile(simulation=SIMULATION, plant=PLANT)
     pytester.makeini("[pytest]\nmarkers =\n  netpol_generated: area\n  cluster: needs a cluster\n")

@@ -32,4 +32,11 @@ run $BIN/pytest suites/density --profile vpc-cni
 # suites/netpol -n 2` (about 7 min on this bed) or `make conformance`, kept out of `make test` to hold CI to
 # the harness's own tests.
 
+# NetworkPolicy, generated (issue 17): the enforcement-timing figures are cheap (one deploy, three events, one
+# late pod) and never fail on their values. The generated tier (seed 1, 30 cases) is NOT run here yet: on the
+# bed (2026-12-02) seed 1's cases 0 and 4 disagreed with the engine; each shrink took ~3 min (towards an
+# egress-isolating policy, likely kube-router's declared short-circuit; the report was lost to the slot's end); they need
+# a deviation entry or a fix before CI can carry the tier (see the README).
+run $BIN/pytest suites/netpol/test_timing.py
+
 exit "$status"

@@ -15,6 +15,7 @@ ALL=(k8s etcd containerd cni kube-router kwok coredns pause)
 # The Amazon VPC CNI (issue 16), built only when named: `vpc-cni` = both versions and the awsutils probe. Not in
 # ALL, so the bed's default build and its cache keys stay as they were.
 VPC_CNI=(vpc-cni-v1.22.4 vpc-cni-v1.23.2 vpc-cni-probe)
+# cyclonus v0.5.6, the peer `make bench` runs beside netconform (issue 17): built only when named, not in ALL.
 export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" GOTOOLCHAIN=local
 
 # The wrapper module a component builds from: the probe is a package inside the v1.23.2 wrapper, so it links
@@ -63,6 +64,7 @@ packages_for() {
     vpc-cni-v*) echo github.com/aws/amazon-vpc-cni-k8s/cmd/{aws-k8s-agent,routed-eni-cni-plugin,egress-cni-plugin} \
                      github.com/aws/amazon-vpc-cni-k8s/cmd/{aws-vpc-cni,aws-vpc-cni-init,grpc-health-probe} ;;
     vpc-cni-probe) echo netconform.invalid/testbed/vpc-cni-v1.23.2/awsprobe ;;
+    cyclonus) echo github.com/mattfenwick/cyclonus/cmd/cyclonus ;;
   esac
 }
 

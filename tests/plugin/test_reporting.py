@@ -209,10 +209,10 @@ def test_secrets_never_reach_allure_results_or_junit(
     assert any("<redacted>" in t for p, t in written.items() if p.name.endswith("-attachment.txt"))
 
 
-def test_parameters_are_short_and_timing_figures_reach_the_terminal_summary(harness: pytest.Pytester) -> None:
+def test_parameters_are_short_and_never_a_repr(harness: pytest.Pytester) -> None:
     harness.makepyfile(
         test_timed="""
-        import json, pytest
+        import pytest
         from dataclasses import dataclass
 
         @dataclass(frozen=True)
@@ -222,17 +222,12 @@ def test_parameters_are_short_and_timing_figures_reach_the_terminal_summary(harn
 
         @pytest.mark.netpol
         @pytest.mark.parametrize("spec", [Spec("deny", "x" * 200)], ids=["deny"])
-        def test_enforced(spec, request):
-            out = request.config.getoption("--alluredir")
-            doc = {"schema": "netconform.timing/1", "title": "enforcement delay",
-                   "cells": [{"case": "deny", "mode": "pod-ip", "step": 1, "seconds": s} for s in (0.5, 1.5)]}
-            with open(f"{out}/netconform-timing-gw0.json", "w") as handle:
-                json.dump(doc, handle)
+        def test_enforced(spec):
+            pass
         """
     )
     result = harness.runpytest("--alluredir", "out", "-p", "no:randomly")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["enforcement delay: p50 1.00 s, p90 1.40 s, max 1.50 s (2 measured)"])
     (test,) = _results(harness.path / "out")
     (spec,) = [p["value"] for p in test["parameters"] if p["name"] == "spec"]
     assert spec == "Spec(…)"  # a repr is cut to its type's name, never a screenful

@@ -64,32 +64,61 @@ def test_a_retried_test_counts_once_by_its_last_attempt() -> None:
     assert overview.counts["smoke"] == {"passed": 1, "failed": 0, "known": 0, "skipped": 0}
 
 
-def test_timing_figures_from_one_file_or_merged_from_several() -> None:
+def _event(name: str, seconds: tuple[float, ...], p50: float | None) -> dict[str, Any]:
+    return {
+        "event": name,
+        "change": f"{name} of deny-all",
+        "expected": "denied",
+        "cells": [{"source": "y/a", "destination": "x/b", "probe": "80/TCP", "seconds": s} for s in seconds],
+        "p50_s": p50,
+        "p95_s": p50,
+        "max_s": max(seconds, default=None),
+        "unconverged": 0,
+        "bound_s": 30.0,
+        "pass_s": 0.1,
+    }
+
+
+def test_timing_figures_are_the_netpol_suites_document_one_row_per_event() -> None:
     one = {
         "schema": TIMING_SCHEMA,
-        "title": "enforcement",
-        "cells": [{"seconds": s} for s in (1, 2, 3)],
-        "p50_s": 9,
+        "cni": "",
+        "events": [_event("create", (0.3, 0.4), 0.37)],
+        "startup": None,
     }
-    timing = parse_timing([("a.json", one)])
+    two = {
+        **one,
+        "events": [_event("delete", (0.5,), 0.5)],
+        "startup": {
+            "pod": "x/late",
+            "first_probe": "allowed",
+            "allowed_probes": 1,
+            "probes": 51,
+            "window_s": 0.1,
+        },
+    }
+    timing = parse_timing([("a.json", one), ("b.json", two)])
     assert timing is not None
-    assert timing.p50 == 9  # as measured and stated by the writer
-    merged = parse_timing([("a.json", one), ("b.json", {**one, "cells": [{"seconds": 5}]})])
-    assert merged is not None
-    assert (merged.samples, merged.p50, merged.maximum) == ((1.0, 2.0, 3.0, 5.0), 2.5, 5.0)
+    assert [(r.event, r.cells, r.p50_s, r.max_s) for r in timing.rows] == [
+        ("create", 2, 0.37, 0.4),
+        ("delete", 1, 0.5, 0.5),
+    ]
+    assert "first probe allowed, 1 of 51 probes through" in timing.startup
     assert parse_timing([]) is None
-    overview = build_overview([result("netpol", "passed")], {}, merged)
-    assert "enforcement: p50 2.50 s" in "\n".join(render_terminal(overview))
+    overview = build_overview([result("netpol", "passed")], {}, timing)
+    terminal = "\n".join(render_terminal(overview))
+    assert "create -> denied: 2 cells, p50 0.37 s, p95 0.37 s, max 0.40 s" in terminal
     assert 'id="nc-timing"' in render_overview(overview)
 
 
 @pytest.mark.parametrize(
     ("doc", "error"),
     [
-        ({"cells": []}, "not a netconform.timing/1 document"),
-        ({"schema": TIMING_SCHEMA, "cells": {}}, "'cells' must be a list"),
-        ({"schema": TIMING_SCHEMA, "cells": [{"seconds": "1"}]}, "cells[0] needs 'seconds'"),
-        ({"schema": TIMING_SCHEMA, "cells": [{"seconds": -1}]}, "cells[0] needs 'seconds'"),
+        ({"events": []}, "not a netconform-timing/1 document"),
+        ({"schema": TIMING_SCHEMA, "events": {}}, "'events' must be a list"),
+        ({"schema": TIMING_SCHEMA, "events": [{"cells": {}}]}, "events[0] needs 'cells'"),
+        ({"schema": TIMING_SCHEMA, "events": [{"cells": [], "p50_s": "1"}]}, "events[0].p50_s must be"),
+        ({"schema": TIMING_SCHEMA, "events": [{"cells": [], "max_s": -1}]}, "events[0].max_s must be"),
     ],
 )
 def test_a_malformed_timing_file_is_one_line_naming_it(doc: dict[str, Any], error: str) -> None:

@@ -5,32 +5,24 @@ Allure counts an xfail as "skipped"; this page counts a declared known deviation
 with ``KNOWN_DEVIATION_PREFIX``), so 9 known deviations are never read as 9 skips. Pure: results come in as
 parsed Allure result documents, the page goes out as a string (``reports/overview.py`` does the files).
 
-Timing figures (``timing.json`` schema, written by whatever measured them, e.g. the netpol suite)::
-
-    {
-      "schema": "netconform.timing/1",
-      "title": "NetworkPolicy enforcement: policy applied -> every cell as expected",
-      "unit": "s",
-      "cells": [{"case": "deny-all-ingress", "mode": "pod-ip", "step": 1, "seconds": 0.82}, ...],
-      "p50_s": 0.8, "p90_s": 1.4, "max_s": 2.1          # optional: computed from "cells" when absent
-    }
-
-Several files (one per xdist worker) are merged by concatenating their cells.
+Timing figures: the ``netconform-timing/1`` documents the netpol suite writes (schema in
+``netconform.core.netpol.timing``), one row per event (create, delete, label change) and the start-up window.
+Several files (one per process that measured) are merged by concatenating their events.
 """
 
 from __future__ import annotations
 
 import html
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netconform.core.netpol.timing import FILE_NAME as TIMING_FILE
+from netconform.core.netpol.timing import SCHEMA as TIMING_SCHEMA
 from netconform.core.run.categories import KNOWN_DEVIATION_PREFIX
 from netconform.core.run.summary import known_deviation_counts
 
-TIMING_SCHEMA = "netconform.timing/1"
-TIMING_GLOB = "netconform-timing*.json"
+TIMING_GLOB = TIMING_FILE.replace(".json", "*.json")
 """Where timing files go: the Allure results directory (``--alluredir``), one per process that measured."""
 COLUMNS = ("passed", "failed", "known", "skipped")
 HISTORY_SHOWN = 10
@@ -50,13 +42,23 @@ class TimingError(ValueError):
 
 
 @dataclass(frozen=True)
+class TimingRow:
+    """One event's figures: how long after the change each cell showed the new verdict."""
+
+    event: str
+    expected: str
+    cells: int
+    p50_s: float | None
+    p95_s: float | None
+    max_s: float | None
+    unconverged: int
+
+
+@dataclass(frozen=True)
 class Timing:
-    title: str
-    unit: str
-    samples: tuple[float, ...]
-    p50: float
-    p90: float
-    maximum: float
+    rows: tuple[TimingRow, ...]
+    startup: str = ""  # the start-up window in words, "" when not measured
+    title: str = "NetworkPolicy enforcement timing (change -> first probe showing the new verdict, per cell)"
 
 
 @dataclass(frozen=True)
@@ -122,54 +124,59 @@ def history_line(overview: Overview, started: str) -> dict[str, Any]:
         "run": overview.facts.get("run.id", ""),
         "started": started,
         "counts": {a: dict(r) for a, r in overview.counts.items()},
-        **({"p50_s": overview.timing.p50} if overview.timing else {}),
     }
 
 
 # --- timing -------------------------------------------------------------------------------------------------
 def parse_timing(documents: Sequence[tuple[str, Any]]) -> Timing | None:
     """Merge timing documents (``(source, parsed JSON)``); None when there are none."""
-    if not documents:
-        return None
-    samples: list[float] = []
-    title, unit = "", "s"
-    given: dict[str, float] = {}
+    rows: list[TimingRow] = []
+    startup = ""
     for source, doc in documents:
         if not isinstance(doc, Mapping) or doc.get("schema") != TIMING_SCHEMA:
             raise TimingError(f"{source}: not a {TIMING_SCHEMA} document (a mapping with that 'schema')")
-        cells = doc.get("cells", [])
-        if not isinstance(cells, list):
-            raise TimingError(f"{source}: 'cells' must be a list")
-        for n, cell in enumerate(cells):
-            seconds = cell.get("seconds") if isinstance(cell, Mapping) else None
-            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-                raise TimingError(f"{source}: cells[{n}] needs 'seconds', a number >= 0")
-            samples.append(float(seconds))
-        title = str(doc.get("title") or title)
-        unit = str(doc.get("unit") or unit)
-        for key in ("p50_s", "p90_s", "max_s"):
-            if isinstance(doc.get(key), int | float):
-                given[key] = float(doc[key])
-    if samples and len(documents) > 1:
-        given = {}  # one file's percentiles are not the merged run's: recompute from every cell
-    if not samples and not given:
+        events = doc.get("events")
+        if not isinstance(events, list):
+            raise TimingError(f"{source}: 'events' must be a list")
+        for n, event in enumerate(events):
+            rows.append(_row(source, n, event))
+        window = doc.get("startup")
+        if isinstance(window, Mapping):
+            startup = _startup_words(window)
+    if not rows and not startup:
         return None
-    return Timing(
-        title or "enforcement timing",
-        unit,
-        tuple(samples),
-        given.get("p50_s", _quantile(samples, 0.5)),
-        given.get("p90_s", _quantile(samples, 0.9)),
-        given.get("max_s", max(samples, default=0.0)),
+    return Timing(tuple(rows), startup)
+
+
+def _row(source: str, n: int, event: Any) -> TimingRow:
+    if not isinstance(event, Mapping) or not isinstance(event.get("cells"), list):
+        raise TimingError(f"{source}: events[{n}] needs 'cells', a list")
+    figures = {key: event.get(key) for key in ("p50_s", "p95_s", "max_s")}
+    for key, value in figures.items():
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool) or value < 0):
+            raise TimingError(f"{source}: events[{n}].{key} must be a number >= 0 or null")
+    p50, p95, peak = (None if v is None else float(v) for v in figures.values())
+    return TimingRow(
+        event=str(event.get("event", "")),
+        expected=str(event.get("expected", "")),
+        cells=len(event["cells"]),
+        p50_s=p50,
+        p95_s=p95,
+        max_s=peak,
+        unconverged=int(event.get("unconverged") or 0),
     )
 
 
-def _quantile(samples: Sequence[float], q: float) -> float:
-    if not samples:
-        return 0.0
-    if len(samples) == 1:
-        return samples[0]
-    return statistics.quantiles(samples, n=100, method="inclusive")[round(q * 100) - 1]
+def _startup_words(window: Mapping[str, Any]) -> str:
+    return (
+        f"a pod created after a deny-all ingress ({window.get('pod', '')}): first probe "
+        f"{window.get('first_probe', '')}, {window.get('allowed_probes', 0)} of {window.get('probes', 0)} "
+        f"probes through, window {_seconds(window.get('window_s'))} after Ready"
+    )
+
+
+def _seconds(value: Any) -> str:
+    return "-" if not isinstance(value, int | float) else f"{value:.2f} s"
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------
@@ -235,10 +242,16 @@ def render_overview(overview: Overview, report_link: str = "index.html") -> str:
     parts.append(f'<h2>Cluster and profile</h2><table id="nc-facts">{facts}</table>')
     if overview.timing is not None:
         t = overview.timing
+        rows = "".join(
+            f"<tr><td>{html.escape(r.event)} → {html.escape(r.expected)}</td><td>{r.cells}</td>"
+            f"<td>{_seconds(r.p50_s)}</td><td>{_seconds(r.p95_s)}</td><td>{_seconds(r.max_s)}</td>"
+            f"<td>{r.unconverged}</td></tr>"
+            for r in t.rows
+        )
+        startup = f"<p>{html.escape(t.startup)}</p>" if t.startup else ""
         parts.append(
-            f'<h2>{html.escape(t.title)}</h2><table id="nc-timing"><tr><th>cells measured</th><th>p50</th>'
-            f"<th>p90</th><th>max</th></tr><tr><td>{len(t.samples)}</td><td>{t.p50:.2f} {t.unit}</td>"
-            f"<td>{t.p90:.2f} {t.unit}</td><td>{t.maximum:.2f} {t.unit}</td></tr></table>"
+            f'<h2>{html.escape(t.title)}</h2><table id="nc-timing"><tr><th>change</th><th>cells</th>'
+            f"<th>p50</th><th>p95</th><th>max</th><th>not seen</th></tr>{rows}</table>{startup}"
         )
     runs = [*overview.history[-(HISTORY_SHOWN - 1) :]]
     trend = "".join(
@@ -262,8 +275,12 @@ def render_terminal(overview: Overview) -> list[str]:
             "known deviations: " + ", ".join(f"{i} ×{n}" for i, n in sorted(overview.known_ids.items()))
         )
     if overview.timing is not None:
-        t = overview.timing
-        lines.append(
-            f"{t.title}: p50 {t.p50:.2f} {t.unit}, p90 {t.p90:.2f} {t.unit}, max {t.maximum:.2f} {t.unit}"
-        )
+        lines.append("enforcement timing:")
+        lines += [
+            f"  {r.event} -> {r.expected}: {r.cells} cells, p50 {_seconds(r.p50_s)}, "
+            f"p95 {_seconds(r.p95_s)}, max {_seconds(r.max_s)}"
+            for r in overview.timing.rows
+        ]
+        if overview.timing.startup:
+            lines.append(f"  start-up: {overview.timing.startup}")
     return lines

@@ -43,10 +43,20 @@ def run_case(
     *,
     on_step: Callable[[StepRun], None] | None = None,
     deviations: Deviations = NO_DEVIATIONS,
+    attempts: int = STEP_ATTEMPTS,
+    cluster_transform: Callable[[PolicyDoc], PolicyDoc] | None = None,
 ) -> list[StepRun]:
     """Plan the case on this topology, then run it (see :func:`run_plan`)."""
     plan = plan_case(case, topology.world(), mode)
-    return run_plan(topology, prober, plan, on_step=on_step, deviations=deviations)
+    return run_plan(
+        topology,
+        prober,
+        plan,
+        on_step=on_step,
+        deviations=deviations,
+        attempts=attempts,
+        cluster_transform=cluster_transform,
+    )
 
 
 def run_plan(
@@ -56,9 +66,16 @@ def run_plan(
     *,
     on_step: Callable[[StepRun], None] | None = None,
     deviations: Deviations = NO_DEVIATIONS,
+    attempts: int = STEP_ATTEMPTS,
+    cluster_transform: Callable[[PolicyDoc], PolicyDoc] | None = None,
 ) -> list[StepRun]:
-    """Every step of the plan, probed and judged; stops at the first failing step (later ones build on it)."""
-    transform: Callable[[PolicyDoc], PolicyDoc] | None = with_dns_egress if plan.dns_egress else None
+    """Every step of the plan, probed and judged; stops at the first failing step (later ones build on it).
+
+    ``cluster_transform`` changes what the cluster gets behind the engine's back (the harness's own tests
+    plant an engine bug with it); ``attempts`` bounds the re-probes of a differing cell (shrinking spends
+    fewer).
+    """
+    transform = _compose(with_dns_egress if plan.dns_egress else None, cluster_transform)
     runs: list[StepRun] = []
     for step in plan.steps:
         key = plan.state_key(step.index)
@@ -74,7 +91,7 @@ def run_plan(
         wanted = {
             job: expected.cell(job.source.key, job.target_key, Probe(job.port, job.protocol)) for job in jobs
         }
-        results = probe_until_expected(prober, jobs, wanted, max_attempts=STEP_ATTEMPTS, pause_s=STEP_PAUSE_S)
+        results = probe_until_expected(prober, jobs, wanted, max_attempts=attempts, pause_s=STEP_PAUSE_S)
         cells = {_cell_key(r): r for r in results}
         observed = observed_table(expected, {k: r.state for k, r in cells.items()})
         verdict = judge(
@@ -93,6 +110,14 @@ def run_plan(
             topology.state_key = ("failed", plan.case.id)  # unknown state: the next case resets
             break
     return runs
+
+
+def _compose(
+    first: Callable[[PolicyDoc], PolicyDoc] | None, then: Callable[[PolicyDoc], PolicyDoc] | None
+) -> Callable[[PolicyDoc], PolicyDoc] | None:
+    if first is None or then is None:
+        return first or then
+    return lambda doc: then(first(doc))
 
 
 def _cell_key(result: ProbeResult) -> tuple[str, str, Probe]:

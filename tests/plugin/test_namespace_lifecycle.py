@@ -46,6 +46,11 @@ class FakeKube:
 
 
 @pytest.fixture(scope="session")
+def admission_preflight():
+    return None  # the stand-in has no webhooks to read
+
+
+@pytest.fixture(scope="session")
 def kube():
     fake = FakeKube()
     yield fake

@@ -9,7 +9,7 @@ from typing import Any
 
 from kubernetes import client
 
-from netconform.adapters.kube import labels
+from netconform.adapters.kube import labels, pod_defaults
 from netconform.adapters.kube.errors import Conflict, NotFound, call
 from netconform.adapters.kube.execution import ExecResult, exec_in_pod
 from netconform.adapters.waits import Bound, NotYet, wait_until
@@ -54,8 +54,11 @@ class PodInfo:
 class KubeCluster:
     """The harness's handle on one cluster."""
 
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(self, api: client.ApiClient, defaults: pod_defaults.PodDefaults | None = None) -> None:
         self.api = api
+        # Security context, requests/limits and placement for every pod created through create().
+        self.pod_defaults = defaults or pod_defaults.PodDefaults()
+        self.privileged_namespaces: dict[str, str] = {}  # namespace -> why it allows the privileged level
         self.core = client.CoreV1Api(api)
         self.apps = client.AppsV1Api(api)
         self.networking = client.NetworkingV1Api(api)
@@ -122,7 +125,25 @@ class KubeCluster:
         }
         if kind not in creators:
             raise ValueError(f"KubeCluster.create does not handle {kind}")
+        if kind in ("Pod", "Deployment", "DaemonSet"):
+            self._allow_pod_security(namespace, manifest)
+            manifest = pod_defaults.apply(manifest, self.pod_defaults)
         call(f"create {kind.lower()} {namespace}/{name}", lambda: creators[kind](namespace, manifest))
+
+    def _allow_pod_security(self, namespace: str, manifest: dict[str, Any]) -> None:
+        """A pod that cannot meet ``restricted`` (hostNetwork) gets a namespace labelled for ``privileged``
+        first, the reason beside it; the report lists these namespaces."""
+        why = pod_defaults.needs_privileged_namespace(manifest)
+        if why is None or namespace in self.privileged_namespaces:
+            return
+        body = {
+            "metadata": {
+                "labels": {pod_defaults.PSA_ENFORCE: "privileged"},
+                "annotations": {pod_defaults.PSA_REASON: why},
+            }
+        }
+        call(f"patch namespace {namespace}", lambda: self.core.patch_namespace(namespace, body))
+        self.privileged_namespaces[namespace] = why
 
     def replace_network_policy(self, namespace: str, manifest: dict[str, Any]) -> None:
         name = manifest["metadata"]["name"]

@@ -182,17 +182,20 @@ def node_views(kube: KubeCluster, *, count_pods: bool = False) -> list[NodeView]
         meta, spec, status = node.metadata, node.spec, node.status
         conditions = {c.type: c.status for c in status.conditions or []}
         taints = [t for t in spec.taints or [] if t.effect in ("NoSchedule", "NoExecute")]
+        defaults = kube.pod_defaults
+        untolerated = [t for t in taints if not defaults.tolerates(t.key, t.value, t.effect)]
         addresses = {a.type: a.address for a in status.addresses or []}
         views.append(
             NodeView(
                 name=meta.name,
                 internal_ip=addresses.get("InternalIP", ""),
                 ready=conditions.get("Ready") == "True",
-                schedulable=not spec.unschedulable and not taints,
+                schedulable=not spec.unschedulable and not untolerated,
                 simulated="kwok.x-k8s.io/node" in (meta.annotations or {}),
                 instance_type=(meta.labels or {}).get("node.kubernetes.io/instance-type"),
                 pods_with_pod_ips=pods_per_node.get(meta.name, 0),
                 max_pods=int((status.allocatable or {}).get("pods", 110)),
+                excluded=defaults.excluded(dict(meta.labels or {})),
             )
         )
     return views

@@ -1,0 +1,183 @@
+"""What every pod the harness creates carries, whoever built its manifest (applied in KubeCluster.create).
+
+- **PodSecurity ``restricted``** wherever the pod's job allows: non-root (65534), no privilege escalation, all
+  capabilities dropped, the runtime's default seccomp profile. Two namespaced sysctls the ``restricted`` level
+  allows keep the probes working without root: ``ip_unprivileged_port_start=0`` (the NetworkPolicy model
+  serves ports 80 and 81) and ``ping_group_range`` (busybox ``ping`` for the don't-fragment check falls back
+  to an ICMP datagram socket). hostNetwork pods cannot set namespaced sysctls and are not ``restricted``
+  anyway: their namespace is labelled for the ``privileged`` level first, with the reason as an annotation.
+- **Requests and limits** on every container (quota and LimitRange policies demand both).
+- **Placement** that leaves out nodes without a Linux pod dataplane the harness can use — Windows, Fargate,
+  EKS hybrid and virtual-kubelet nodes — plus the user's ``--node-selector`` and ``--toleration``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+NON_ROOT_UID = 65534  # nobody: the probe image's files are world-readable and /tmp is 1777
+SAFE_SYSCTLS = (
+    {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"},
+    {"name": "net.ipv4.ping_group_range", "value": f"0 {2**31 - 1}"},
+)
+DEFAULT_LIMITS = {"cpu": "1", "memory": "128Mi"}
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+PSA_REASON = "netconform.io/pod-security-reason"
+# Node labels that mean "no Linux pod network of the kind the harness probes": (key, values to avoid).
+EXCLUDED_NODES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("kubernetes.io/os", ("windows",), "Windows"),
+    ("eks.amazonaws.com/compute-type", ("fargate",), "Fargate"),
+    ("eks.amazonaws.com/compute-type", ("hybrid",), "EKS hybrid"),
+    ("type", ("virtual-kubelet",), "virtual-kubelet"),
+)
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str
+    value: str | None = None
+    effect: str | None = None  # None: every effect
+
+    def matches(self, key: str, value: str | None, effect: str | None) -> bool:
+        return (
+            key == self.key
+            and (self.value is None or self.value == value)
+            and (self.effect is None or self.effect == effect)
+        )
+
+    def manifest(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "operator": "Equal" if self.value else "Exists"}
+        if self.value:
+            out["value"] = self.value
+        if self.effect:
+            out["effect"] = self.effect
+        return out
+
+
+@dataclass(frozen=True)
+class PodDefaults:
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: tuple[Toleration, ...] = ()
+
+    def tolerates(self, key: str, value: str | None, effect: str | None) -> bool:
+        return any(t.matches(key, value, effect) for t in self.tolerations)
+
+    def excluded(self, node_labels: Mapping[str, str]) -> str | None:
+        """Why the harness's pods never land on a node with these labels (None: they may)."""
+        reason = excluded_reason(node_labels)
+        if reason is None and any(node_labels.get(k) != v for k, v in self.node_selector.items()):
+            selector = ",".join(f"{k}={v}" for k, v in self.node_selector.items())
+            reason = f"not matched by --node-selector {selector}"
+        return reason
+
+
+def excluded_reason(node_labels: Mapping[str, str]) -> str | None:
+    """Why a node never gets the harness's pods (None: it may)."""
+    for key, values, reason in EXCLUDED_NODES:
+        if node_labels.get(key) in values:
+            return reason
+    return None
+
+
+def placement_affinity() -> dict[str, Any]:
+    """Node affinity that keeps the scheduler off the excluded nodes (NotIn matches a missing key)."""
+    by_key: dict[str, list[str]] = {}
+    for key, values, _reason in EXCLUDED_NODES:
+        by_key.setdefault(key, []).extend(values)
+    expressions = [{"key": k, "operator": "NotIn", "values": sorted(v)} for k, v in by_key.items()]
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": expressions}]
+            }
+        }
+    }
+
+
+def apply(manifest: Mapping[str, Any], defaults: PodDefaults) -> dict[str, Any]:
+    """A copy of ``manifest`` (a Pod, or a workload with a pod template) with the defaults filled in; what the
+    manifest says itself wins."""
+    out = copy.deepcopy(dict(manifest))
+    spec = out["spec"]["template"]["spec"] if out["kind"] != "Pod" else out["spec"]
+    _secure(spec)
+    _place(spec, defaults)
+    return out
+
+
+def _secure(spec: dict[str, Any]) -> None:
+    pod_context = spec.setdefault("securityContext", {})
+    pod_context.setdefault("runAsNonRoot", True)
+    pod_context.setdefault("runAsUser", NON_ROOT_UID)
+    pod_context.setdefault("runAsGroup", NON_ROOT_UID)
+    pod_context.setdefault("seccompProfile", {"type": "RuntimeDefault"})
+    if not spec.get("hostNetwork"):
+        present = {s["name"] for s in pod_context.get("sysctls", [])}
+        pod_context["sysctls"] = [
+            *pod_context.get("sysctls", []),
+            *(dict(s) for s in SAFE_SYSCTLS if s["name"] not in present),
+        ]
+    for container in [*spec.get("initContainers", []), *spec.get("containers", [])]:
+        context = container.setdefault("securityContext", {})
+        context.setdefault("allowPrivilegeEscalation", False)
+        context.setdefault("capabilities", {"drop": ["ALL"]})
+        resources = container.setdefault("resources", {})
+        requests = resources.setdefault("requests", {})
+        requests.setdefault("cpu", "1m")
+        requests.setdefault("memory", "8Mi")
+        limits = resources.setdefault("limits", {})
+        for name, value in DEFAULT_LIMITS.items():
+            limits.setdefault(name, value)
+
+
+def _place(spec: dict[str, Any], defaults: PodDefaults) -> None:
+    if "affinity" not in spec:
+        spec["affinity"] = placement_affinity()
+    if defaults.node_selector:
+        spec["nodeSelector"] = {**defaults.node_selector, **spec.get("nodeSelector", {})}
+    if defaults.tolerations:
+        spec["tolerations"] = [*spec.get("tolerations", []), *(t.manifest() for t in defaults.tolerations)]
+
+
+def needs_privileged_namespace(manifest: Mapping[str, Any]) -> str | None:
+    """Why the pod's namespace must allow the ``privileged`` level (None: ``restricted`` is enough)."""
+    spec = manifest["spec"]["template"]["spec"] if manifest["kind"] != "Pod" else manifest["spec"]
+    if spec.get("hostNetwork"):
+        name = manifest["metadata"]["name"]
+        return f"pod {name} uses hostNetwork (the path under test is the node's own network)"
+    return None
+
+
+def parse_node_selector(text: str) -> dict[str, str]:
+    """``--node-selector role=netconform,zone=a`` -> labels; ValueError with the reason."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key:
+            raise ValueError(f"expected KEY=VALUE, got {part!r}")
+        out[key] = value
+    if not out:
+        raise ValueError("empty")
+    return out
+
+
+EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def parse_toleration(text: str) -> Toleration:
+    """``--toleration KEY[=VALUE][:EFFECT]`` (kubectl taint's syntax); ValueError with the reason."""
+    head, _, effect = text.partition(":")
+    key, sep, value = head.partition("=")
+    if not key:
+        raise ValueError(f"expected KEY[=VALUE][:EFFECT], got {text!r}")
+    if effect and effect not in EFFECTS:
+        raise ValueError(f"effect must be one of {', '.join(EFFECTS)}, got {effect!r}")
+    if sep and not value:
+        raise ValueError(f"empty value in {text!r}")
+    return Toleration(key, value or None, effect or None)
+
+
+def tolerations_of(texts: Sequence[str]) -> tuple[Toleration, ...]:
+    return tuple(parse_toleration(t) for t in texts)

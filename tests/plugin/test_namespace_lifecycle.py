@@ -46,8 +46,8 @@ class FakeKube:
 
 
 @pytest.fixture(scope="session")
-def admission_preflight():
-    return None  # the stand-in has no webhooks to read
+def foreign_policy_preflight():
+    return None  # the stand-in has no webhooks or policies to read
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 RULE = "require-requests"
 WEBHOOK_NAME = "require-requests.testbed.netconform.io"
@@ -26,40 +27,45 @@ PORT = 9443
 REQUIRED = ("cpu", "memory")
 
 
-def violations(pod: dict[str, Any]) -> list[str]:
-    """Every container (init containers too) that lacks a CPU or memory request."""
+def violations(pod: dict[str, Any], required: Sequence[str] = REQUIRED) -> list[str]:
+    """Every container (init containers too) that lacks one of the ``required`` requests."""
     spec = pod.get("spec") or {}
     found = []
     for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
         requests = (container.get("resources") or {}).get("requests") or {}
-        missing = [r for r in REQUIRED if r not in requests]
+        missing = [r for r in required if r not in requests]
         if missing:
             found.append(f'container "{container.get("name")}" has no resources.requests.{"/".join(missing)}')
     return found
 
 
-def review(body: dict[str, Any]) -> dict[str, Any]:
-    """The AdmissionReview answer to ``body`` (a v1 AdmissionReview of a Pod)."""
+def review(body: dict[str, Any], required: Sequence[str] = REQUIRED) -> dict[str, Any]:
+    """The AdmissionReview answer to ``body`` (a v1 AdmissionReview of a Pod). ``required`` is the rule's
+    parameter, as a Gatekeeper constraint's (``/validate?require=cpu,memory,ephemeral-storage``)."""
     request = body.get("request") or {}
-    problems = violations(request.get("object") or {}) if request.get("kind", {}).get("kind") == "Pod" else []
+    is_pod = request.get("kind", {}).get("kind") == "Pod"
+    problems = violations(request.get("object") or {}, required) if is_pod else []
     response: dict[str, Any] = {"uid": request.get("uid", ""), "allowed": not problems}
     if problems:
         response["status"] = {
             "code": 403,
             "reason": "Forbidden",
-            "message": f"[{RULE}] {'; '.join(problems)}: every container must request cpu and memory",
+            "message": f"[{RULE}] {'; '.join(problems)}: every container must request "
+            + " and ".join(required),
         }
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
 
 
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
-        if self.path.split("?")[0] != PATH:
+        url = urlsplit(self.path)
+        if url.path != PATH:
             self.send_error(404)
             return
+        required = parse_qs(url.query).get("require", [",".join(REQUIRED)])[0].split(",")
         length = int(self.headers.get("Content-Length") or 0)
         try:
-            answer = json.dumps(review(json.loads(self.rfile.read(length)))).encode()
+            answer = json.dumps(review(json.loads(self.rfile.read(length)), required)).encode()
         except (ValueError, AttributeError) as err:
             self.send_error(400, f"not an AdmissionReview: {err}")
             return

@@ -57,7 +57,7 @@ def test_the_harness_pods_meet_restricted_once_defaulted(pod: dict) -> None:
     for container in hardened["spec"]["containers"]:
         assert set(container["resources"]["requests"]) == {"cpu", "memory"}
         assert set(container["resources"]["limits"]) == {"cpu", "memory"}
-    assert pod_defaults.needs_privileged_namespace(hardened) is None
+    assert pod_defaults.needed_level(hardened) is None
 
 
 def test_the_model_ports_below_1024_are_served_without_root() -> None:
@@ -71,9 +71,24 @@ def test_a_host_network_pod_gets_no_sysctls_and_names_why_its_namespace_is_privi
     hardened = pod_defaults.apply(pod, PodDefaults())
     assert "sysctls" not in hardened["spec"]["securityContext"]  # the kubelet rejects them with hostNetwork
     assert restricted_violations(hardened) == ["hostNetwork"]
-    assert pod_defaults.needs_privileged_namespace(hardened) == (
-        "pod host uses hostNetwork (the path under test is the node's own network)"
+    assert pod_defaults.needed_level(hardened) == (
+        "privileged",
+        "pod host uses hostNetwork (the path under test is the node's own network)",
     )
+
+
+def test_a_ping_source_runs_as_root_with_net_raw_only_and_asks_for_baseline() -> None:
+    pod = pod_defaults.needs_raw_icmp(manifests.client_pod("a", {}, IMAGES), "sends raw ICMP (busybox ping)")
+    hardened = pod_defaults.apply(pod, PodDefaults())
+    context = hardened["spec"]["securityContext"]
+    assert "runAsNonRoot" not in context
+    assert "runAsUser" not in context
+    (container,) = hardened["spec"]["containers"]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"], "add": ["NET_RAW"]},
+    }
+    assert pod_defaults.needed_level(hardened) == ("baseline", "pod a: sends raw ICMP (busybox ping)")
 
 
 def test_what_a_manifest_says_itself_wins() -> None:
@@ -155,3 +170,48 @@ def test_bad_tolerations_say_why(text: str, problem: str) -> None:
 def test_bad_node_selectors_say_why(text: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         pod_defaults.parse_node_selector(text)
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (
+            "registry.k8s.io/e2e-test-images/agnhost:2.63.0",
+            "mirror.example:5000/e2e-test-images/agnhost:2.63.0",
+        ),
+        ("registry.k8s.io/pause:3.10", "mirror.example:5000/pause:3.10"),
+        ("localhost/probe:1", "mirror.example:5000/probe:1"),
+        ("team/tool:1", "mirror.example:5000/team/tool:1"),
+        ("busybox:1.37", "mirror.example:5000/library/busybox:1.37"),
+    ],
+)
+def test_image_registry_mirrors_every_image(image: str, expected: str) -> None:
+    assert pod_defaults.mirrored(image, "mirror.example:5000/") == expected
+
+
+def test_every_container_is_mirrored_and_gets_the_pull_secret() -> None:
+    defaults = PodDefaults(
+        image_registry="mirror.example", pull_secret=pod_defaults.PullSecret("ci", "regcred")
+    )
+    pod = manifests.client_pod(
+        "c", {}, manifests.ImageSettings("registry.k8s.io/e2e-test-images/agnhost:2.63.0", "Always")
+    )
+    pod["spec"]["initContainers"] = [{"name": "i", "image": "registry.k8s.io/pause:3.10"}]
+    hardened = pod_defaults.apply(pod, defaults)
+    assert [c["image"] for c in hardened["spec"]["initContainers"] + hardened["spec"]["containers"]] == [
+        "mirror.example/pause:3.10",
+        "mirror.example/e2e-test-images/agnhost:2.63.0",
+    ]
+    assert hardened["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
+
+
+@pytest.mark.parametrize("text", ["regcred", "/regcred", "ci/", "a/b/c"])
+def test_a_pull_secret_needs_namespace_and_name(text: str) -> None:
+    with pytest.raises(ValueError, match="expected NAMESPACE/NAME"):
+        pod_defaults.parse_pull_secret(text)
+
+
+@pytest.mark.parametrize("text", ["https://mirror.example", "", "/path", "a b"])
+def test_a_registry_is_a_host_not_a_url(text: str) -> None:
+    assert pod_defaults.registry_problem(text)
+    assert pod_defaults.registry_problem("123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror") is None

@@ -58,9 +58,19 @@ class Toleration:
 
 
 @dataclass(frozen=True)
+class PullSecret:
+    """``--image-pull-secret NAMESPACE/NAME``: copied into every namespace the harness creates."""
+
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True)
 class PodDefaults:
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
+    image_registry: str | None = None  # --image-registry: every image's registry replaced by this mirror
+    pull_secret: PullSecret | None = None
 
     def tolerates(self, key: str, value: str | None, effect: str | None) -> bool:
         return any(t.matches(key, value, effect) for t in self.tolerations)
@@ -102,16 +112,55 @@ def apply(manifest: Mapping[str, Any], defaults: PodDefaults) -> dict[str, Any]:
     manifest says itself wins."""
     out = copy.deepcopy(dict(manifest))
     spec = out["spec"]["template"]["spec"] if out["kind"] != "Pod" else out["spec"]
-    _secure(spec)
+    _secure(spec, _annotations(out).get(NEEDS) == RAW_ICMP)
     _place(spec, defaults)
+    if defaults.image_registry:
+        for container in [*spec.get("initContainers", []), *spec.get("containers", [])]:
+            container["image"] = mirrored(container["image"], defaults.image_registry)
+    if defaults.pull_secret:
+        secrets = spec.setdefault("imagePullSecrets", [])
+        if {"name": defaults.pull_secret.name} not in secrets:
+            secrets.append({"name": defaults.pull_secret.name})
     return out
 
 
-def _secure(spec: dict[str, Any]) -> None:
+def mirrored(image: str, registry: str) -> str:
+    """``registry.k8s.io/e2e-test-images/agnhost:2.63.0`` -> ``mirror.example/e2e-test-images/agnhost:2.63.0``
+    (the registry host replaced); a Docker Hub short name (``busybox:1``) keeps its implied path
+    (``library/busybox:1``), as mirrors do."""
+    head, sep, rest = image.partition("/")
+    if sep and ("." in head or ":" in head or head == "localhost"):
+        path = rest
+    elif sep:
+        path = image
+    else:
+        path = f"library/{image}"
+    return f"{registry.rstrip('/')}/{path}"
+
+
+def parse_pull_secret(text: str) -> PullSecret:
+    """``--image-pull-secret NAMESPACE/NAME``; ValueError with the reason."""
+    namespace, sep, name = text.partition("/")
+    if not sep or not namespace or not name or "/" in name:
+        raise ValueError(
+            f"expected NAMESPACE/NAME (the Secret to copy into the harness's namespaces), got {text!r}"
+        )
+    return PullSecret(namespace, name)
+
+
+def registry_problem(text: str) -> str | None:
+    """Why ``--image-registry`` is not a registry host[:port][/path] (None: it is)."""
+    if not text or "://" in text or " " in text or text.startswith("/"):
+        return f"expected a registry host[:port][/path] (e.g. 1234.dkr.ecr.us-east-1.amazonaws.com): {text!r}"
+    return None
+
+
+def _secure(spec: dict[str, Any], raw_icmp: bool) -> None:
     pod_context = spec.setdefault("securityContext", {})
-    pod_context.setdefault("runAsNonRoot", True)
-    pod_context.setdefault("runAsUser", NON_ROOT_UID)
-    pod_context.setdefault("runAsGroup", NON_ROOT_UID)
+    if not raw_icmp:
+        pod_context.setdefault("runAsNonRoot", True)
+        pod_context.setdefault("runAsUser", NON_ROOT_UID)
+        pod_context.setdefault("runAsGroup", NON_ROOT_UID)
     pod_context.setdefault("seccompProfile", {"type": "RuntimeDefault"})
     if not spec.get("hostNetwork"):
         present = {s["name"] for s in pod_context.get("sysctls", [])}
@@ -122,7 +171,9 @@ def _secure(spec: dict[str, Any]) -> None:
     for container in [*spec.get("initContainers", []), *spec.get("containers", [])]:
         context = container.setdefault("securityContext", {})
         context.setdefault("allowPrivilegeEscalation", False)
-        context.setdefault("capabilities", {"drop": ["ALL"]})
+        # NET_RAW is the one capability ``baseline`` allows that ping needs; busybox has no unprivileged
+        # ICMP (datagram) socket, so the pod runs as root with nothing else.
+        context.setdefault("capabilities", {"drop": ["ALL"], **({"add": ["NET_RAW"]} if raw_icmp else {})})
         resources = container.setdefault("resources", {})
         requests = resources.setdefault("requests", {})
         requests.setdefault("cpu", "1m")
@@ -141,12 +192,31 @@ def _place(spec: dict[str, Any], defaults: PodDefaults) -> None:
         spec["tolerations"] = [*spec.get("tolerations", []), *(t.manifest() for t in defaults.tolerations)]
 
 
-def needs_privileged_namespace(manifest: Mapping[str, Any]) -> str | None:
-    """Why the pod's namespace must allow the ``privileged`` level (None: ``restricted`` is enough)."""
+LEVELS = ("restricted", "baseline", "privileged")  # PodSecurity levels, least to most permissive
+NEEDS = "netconform.io/needs"  # annotation a manifest builder sets: what the pod's job needs
+RAW_ICMP = "raw-icmp"
+
+
+def needs_raw_icmp(manifest: dict[str, Any], why: str) -> dict[str, Any]:
+    """Mark ``manifest`` (in place, and returned) as a pod that must send raw ICMP, saying why."""
+    metadata = manifest.setdefault("metadata", {})
+    metadata.setdefault("annotations", {}).update({NEEDS: RAW_ICMP, PSA_REASON: why})
+    return manifest
+
+
+def _annotations(manifest: Mapping[str, Any]) -> Mapping[str, str]:
+    return dict((manifest.get("metadata") or {}).get("annotations") or {})
+
+
+def needed_level(manifest: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The PodSecurity level the pod's namespace must allow and why (None: ``restricted`` is enough)."""
     spec = manifest["spec"]["template"]["spec"] if manifest["kind"] != "Pod" else manifest["spec"]
+    name = manifest["metadata"]["name"]
     if spec.get("hostNetwork"):
-        name = manifest["metadata"]["name"]
-        return f"pod {name} uses hostNetwork (the path under test is the node's own network)"
+        return "privileged", f"pod {name} uses hostNetwork (the path under test is the node's own network)"
+    annotations = _annotations(manifest)
+    if annotations.get(NEEDS) == RAW_ICMP:
+        return "baseline", f"pod {name}: {annotations.get(PSA_REASON, 'sends raw ICMP')}"
     return None
 
 

@@ -23,6 +23,7 @@ from netconform.adapters.kube.cluster import KubeCluster, PodInfo
 from netconform.adapters.kube.errors import KubeError
 from netconform.adapters.kube.execution import ExecResult, kubectl_exec
 from netconform.adapters.kube.manifests import ImageSettings, pod
+from netconform.adapters.kube.pod_defaults import needs_raw_icmp
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.model import Endpoint, ProbeJob, ProbeResult
 from netconform.adapters.probe.retry import probe_until_expected
@@ -110,7 +111,11 @@ def netexec_pod(
         "readinessProbe": {**readiness, "periodSeconds": 1},
         "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
     }
-    return pod(name, labels, [container], host_network=host_network, node_name=node_name)
+    manifest = pod(name, labels, [container], host_network=host_network, node_name=node_name)
+    if host_network:
+        return manifest
+    # Any of these pods may be a source of the don't-fragment check, and busybox ping needs a raw socket.
+    return needs_raw_icmp(manifest, "sends raw ICMP (busybox ping, the don't-fragment check)")
 
 
 def service(

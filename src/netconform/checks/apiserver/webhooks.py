@@ -11,6 +11,7 @@ by the context manager that registers them.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import enum
 import json
 import random
@@ -262,6 +263,7 @@ def probe_webhook(
     kind: WebhookKind,
     probe_value: str,
     bound: Bound = WEBHOOK_EFFECTIVE,
+    port: int | None = None,
 ) -> Observation:
     """Create ConfigMaps the webhook must see until the API server's answer proves it called the webhook
     (denied / patched) or could not ("failed calling webhook"). A ConfigMap created untouched means the
@@ -308,11 +310,12 @@ def probe_webhook(
         )
 
     try:
-        return wait_until(bound, once)
+        observation = wait_until(bound, once)
     except WaitTimeout:
-        if not_programmed:
-            return not_programmed[-1]
-        raise
+        if not not_programmed:
+            raise
+        observation = not_programmed[-1]
+    return dataclasses.replace(observation, port=port)  # the server's port, for the security-group hint
 
 
 def _classify_rejection(

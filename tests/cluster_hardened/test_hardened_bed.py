@@ -37,7 +37,8 @@ def test_the_harness_pods_run_under_restricted_quota_and_the_policy_webhook(
     answer = kube.exec(
         namespace, "c", ["/bin/sh", "-c", f"id -u; wget -q -T 5 -O - http://{server.ip}:80/hostname"]
     )
-    assert answer.stdout.split() == [str(pod_defaults.NON_ROOT_UID), "s"], answer
+    policies = [p.metadata.name for p in kube.networking.list_namespaced_network_policy(namespace).items]
+    assert answer.stdout.split() == [str(pod_defaults.NON_ROOT_UID), "s"], (answer, policies)
     # The hostNetwork pod's namespace allows it, and says why.
     ns = kube.core.read_namespace(namespace).metadata
     assert ns.labels[pod_defaults.PSA_ENFORCE] == "privileged"

@@ -1,11 +1,11 @@
 """What every pod the harness creates carries, whoever built its manifest (applied in KubeCluster.create).
 
 - **PodSecurity ``restricted``** wherever the pod's job allows: non-root (65534), no privilege escalation, all
-  capabilities dropped, the runtime's default seccomp profile. Two namespaced sysctls the ``restricted`` level
-  allows keep the probes working without root: ``ip_unprivileged_port_start=0`` (the NetworkPolicy model
-  serves ports 80 and 81) and ``ping_group_range`` (busybox ``ping`` for the don't-fragment check falls back
-  to an ICMP datagram socket). hostNetwork pods cannot set namespaced sysctls and are not ``restricted``
-  anyway: their namespace is labelled for the ``privileged`` level first, with the reason as an annotation.
+  capabilities dropped, the runtime's default seccomp profile. A namespaced sysctl the ``restricted`` level
+  allows, ``ip_unprivileged_port_start=0``, lets the NetworkPolicy model serve ports 80 and 81 without root.
+  Pods whose job does not allow ``restricted`` get their namespace labelled for the level they need first,
+  with the reason as an annotation: hostNetwork pods ``privileged`` (they cannot set namespaced sysctls
+  either), ping sources ``baseline`` (busybox ``ping`` has no unprivileged ICMP socket: root, NET_RAW only).
 - **Requests and limits** on every container (quota and LimitRange policies demand both).
 - **Placement** that leaves out nodes without a Linux pod dataplane the harness can use — Windows, Fargate,
   EKS hybrid and virtual-kubelet nodes — plus the user's ``--node-selector`` and ``--toleration``.
@@ -19,10 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 NON_ROOT_UID = 65534  # nobody: the probe image's files are world-readable and /tmp is 1777
-SAFE_SYSCTLS = (
-    {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"},
-    {"name": "net.ipv4.ping_group_range", "value": f"0 {2**31 - 1}"},
-)
+SAFE_SYSCTLS = ({"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"},)
 DEFAULT_LIMITS = {"cpu": "1", "memory": "128Mi"}
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 PSA_REASON = "netconform.io/pod-security-reason"

@@ -93,6 +93,16 @@ CASES = {
         RunExitCode.BAD_INPUT,
         "ERROR: --toleration: empty value in 'dedicated=:NoSchedule'",
     ),
+    "image registry given as a URL": (
+        lambda t: ["--kubeconfig", unreachable(t), "--image-registry", "https://mirror.example"],
+        RunExitCode.BAD_INPUT,
+        "ERROR: --image-registry: expected a registry host[:port][/path]",
+    ),
+    "pull secret without a namespace": (
+        lambda t: ["--kubeconfig", unreachable(t), "--image-pull-secret", "regcred"],
+        RunExitCode.BAD_INPUT,
+        "ERROR: --image-pull-secret must be NAMESPACE/NAME of the Secret to copy, got 'regcred'",
+    ),
 }
 
 

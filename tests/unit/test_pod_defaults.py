@@ -207,7 +207,7 @@ def test_every_container_is_mirrored_and_gets_the_pull_secret() -> None:
 
 @pytest.mark.parametrize("text", ["regcred", "/regcred", "ci/", "a/b/c"])
 def test_a_pull_secret_needs_namespace_and_name(text: str) -> None:
-    with pytest.raises(ValueError, match="expected NAMESPACE/NAME"):
+    with pytest.raises(ValueError, match="must be NAMESPACE/NAME"):
         pod_defaults.parse_pull_secret(text)
 
 

@@ -136,12 +136,11 @@ def mirrored(image: str, registry: str) -> str:
 
 
 def parse_pull_secret(text: str) -> PullSecret:
-    """``--image-pull-secret NAMESPACE/NAME``; ValueError with the reason."""
+    """``--image-pull-secret NAMESPACE/NAME``; ValueError with the reason (worded so that no "secret:"
+    precedes the value: the report's redaction would hide it)."""
     namespace, sep, name = text.partition("/")
     if not sep or not namespace or not name or "/" in name:
-        raise ValueError(
-            f"expected NAMESPACE/NAME (the Secret to copy into the harness's namespaces), got {text!r}"
-        )
+        raise ValueError(f"must be NAMESPACE/NAME of the Secret to copy, got {text!r}")
     return PullSecret(namespace, name)
 
 

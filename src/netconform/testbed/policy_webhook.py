@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 RULE = "require-requests"
 WEBHOOK_NAME = "require-requests.testbed.netconform.io"
@@ -41,7 +41,7 @@ def violations(pod: dict[str, Any], required: Sequence[str] = REQUIRED) -> list[
 
 def review(body: dict[str, Any], required: Sequence[str] = REQUIRED) -> dict[str, Any]:
     """The AdmissionReview answer to ``body`` (a v1 AdmissionReview of a Pod). ``required`` is the rule's
-    parameter, as a Gatekeeper constraint's (``/validate?require=cpu,memory,ephemeral-storage``)."""
+    parameter, as a Gatekeeper constraint's (``/validate/cpu,memory,ephemeral-storage``)."""
     request = body.get("request") or {}
     is_pod = request.get("kind", {}).get("kind") == "Pod"
     problems = violations(request.get("object") or {}, required) if is_pod else []
@@ -58,11 +58,13 @@ def review(body: dict[str, Any], required: Sequence[str] = REQUIRED) -> dict[str
 
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
-        url = urlsplit(self.path)
-        if url.path != PATH:
+        # /validate, or /validate/cpu,memory,ephemeral-storage: the constraint's parameter in the path (the
+        # API server allows no query string in a webhook URL).
+        path = urlsplit(self.path).path
+        if path != PATH and not path.startswith(f"{PATH}/"):
             self.send_error(404)
             return
-        required = parse_qs(url.query).get("require", [",".join(REQUIRED)])[0].split(",")
+        required = path.removeprefix(PATH).strip("/").split(",") if path != PATH else list(REQUIRED)
         length = int(self.headers.get("Content-Length") or 0)
         try:
             answer = json.dumps(review(json.loads(self.rfile.read(length)), required)).encode()

@@ -5,7 +5,8 @@
   allows, ``ip_unprivileged_port_start=0``, lets the NetworkPolicy model serve ports 80 and 81 without root.
   Pods whose job does not allow ``restricted`` get their namespace labelled for the level they need first,
   with the reason as an annotation: hostNetwork pods ``privileged`` (they cannot set namespaced sysctls
-  either), ping sources ``baseline`` (busybox ``ping`` has no unprivileged ICMP socket: root, NET_RAW only).
+  either) and ping sources (busybox ``ping`` has no unprivileged ICMP socket: root with NET_RAW only, which
+  ``baseline`` refuses to add).
 - **Requests and limits** on every container (quota and LimitRange policies demand both).
 - **Placement** that leaves out nodes without a Linux pod dataplane the harness can use — Windows, Fargate,
   EKS hybrid and virtual-kubelet nodes — plus the user's ``--node-selector`` and ``--toleration``.
@@ -167,8 +168,8 @@ def _secure(spec: dict[str, Any], raw_icmp: bool) -> None:
     for container in [*spec.get("initContainers", []), *spec.get("containers", [])]:
         context = container.setdefault("securityContext", {})
         context.setdefault("allowPrivilegeEscalation", False)
-        # NET_RAW is the one capability ``baseline`` allows that ping needs; busybox has no unprivileged
-        # ICMP (datagram) socket, so the pod runs as root with nothing else.
+        # NET_RAW is the one capability ping needs; busybox has no unprivileged ICMP (datagram) socket, so
+        # the pod runs as root with nothing else (in a namespace labelled privileged: baseline refuses it).
         context.setdefault("capabilities", {"drop": ["ALL"], **({"add": ["NET_RAW"]} if raw_icmp else {})})
         resources = container.setdefault("resources", {})
         requests = resources.setdefault("requests", {})
@@ -212,7 +213,8 @@ def needed_level(manifest: Mapping[str, Any]) -> tuple[str, str] | None:
         return "privileged", f"pod {name} uses hostNetwork (the path under test is the node's own network)"
     annotations = _annotations(manifest)
     if annotations.get(NEEDS) == RAW_ICMP:
-        return "baseline", f"pod {name}: {annotations.get(PSA_REASON, 'sends raw ICMP')}"
+        # Not baseline: PodSecurity 1.36 baseline refuses NET_RAW in capabilities.add (seen on the bed).
+        return "privileged", f"pod {name}: {annotations.get(PSA_REASON, 'sends raw ICMP')}"
     return None
 
 

@@ -17,13 +17,15 @@ CONFORMANCE_ARGS = $(if $(CONTEXT),--context $(CONTEXT)) $(if $(PROFILE),--profi
 # Real nodes of the local test bed (1-3): two, so cross-node paths are proven for real (issue 15).
 NODES ?= 2
 SESSION = $(BIN)/python -m netconform.testbed.session --nodes $(NODES)
+# `make conformance HARDENED=1`: against the hardened bed (testbed/hardened.py) when none is configured.
+SESSION_ARGS = $(if $(HARDENED),--hardened)
 REPORTS := reports
 NODE_STAMP := node_modules/.package-lock.json
 
 
 .PHONY: preflight
 .PHONY: wheel image image-deps
-.PHONY: help venv system-deps check lint typecheck importlint test test-deps test-unit test-cluster test-lifecycle conformance smoke \
+.PHONY: help venv system-deps check lint typecheck importlint test test-deps test-unit test-cluster test-cluster-hardened test-lifecycle conformance smoke \
         bench testbed-build testbed-up testbed-down testbed-status report lock clean
 
 help:
@@ -104,11 +106,15 @@ test-unit: $(STAMP) test-deps
 test-cluster: $(STAMP) system-deps image
 	$(SESSION) --nodes-fake 200 -- scripts/cluster-tier.sh
 
+# A second, small bring-up: the hardened bed (2 nodes, 3 special KWOK nodes) and the tests that need it.
+test-cluster-hardened: $(STAMP) system-deps
+	$(SESSION) --hardened -- scripts/cluster-tier-hardened.sh
+
 # Up, down, and proof that the machine is left as it was (needs the machine without a running test bed).
 test-lifecycle: $(STAMP) system-deps
 	$(BIN)/pytest tests/lifecycle
 
-test: check test-unit test-cluster test-lifecycle
+test: check test-unit test-cluster test-cluster-hardened test-lifecycle
 
 # --- running against a cluster --------------------------------------------------------------------------------
 conformance: $(STAMP)
@@ -117,7 +123,7 @@ conformance: $(STAMP)
 	  $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml $(CONFORMANCE_ARGS); \
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
-	  $(SESSION) -- \
+	  $(SESSION) $(SESSION_ARGS) -- \
 	    $(BIN)/pytest suites -n $(CONFORMANCE_WORKERS) --alluredir=$(REPORTS)/allure-results --junitxml=$(REPORTS)/junit.xml $(CONFORMANCE_ARGS); \
 	fi
 
@@ -154,7 +160,7 @@ testbed-build: system-deps
 	testbed/build.sh
 
 testbed-up: $(STAMP) system-deps
-	$(BIN)/netconform testbed up --nodes $(NODES) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(NODES_FAKE),--nodes-fake $(NODES_FAKE))
+	$(BIN)/netconform testbed up --nodes $(NODES) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(NODES_FAKE),--nodes-fake $(NODES_FAKE)) $(SESSION_ARGS)
 
 testbed-down: $(STAMP)
 	$(BIN)/netconform testbed down

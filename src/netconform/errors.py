@@ -16,6 +16,8 @@ NetconformError                    could not check (CLI 3, run 9): the safe defa
   KubeError                        adapters/kube/errors.py: an API call failed; .status holds the HTTP status
     NotFound, Conflict             404, 409
     Forbidden                      403, RBAC (a CannotCheck; run 7)
+    AdmissionDenied                a policy webhook or admission plugin refused our object (run 10)
+    WebhookBroken                  a fail-closed webhook the API server cannot call rejects it (run 11)
     Unauthorized, Transient        401; 429, 5xx and connection errors (CannotCheck; run 6)
 """
 
@@ -41,6 +43,9 @@ class RunExitCode(enum.IntEnum):
     FORBIDDEN = 7  # RBAC: the message names the verb and resource
     PODS_CANNOT_START = 8  # the harness's pods cannot start (image cannot be pulled, invalid, crashes)
     CANNOT_CHECK = 9  # other environment problems (AWS, a bounded wait that ran out)
+    ADMISSION_DENIED = 10  # a policy webhook or admission plugin (PodSecurity, quota) refused our objects
+    BROKEN_WEBHOOK = 11  # a fail-closed webhook whose backend is missing or unreachable rejects our objects
+    FOREIGN_POLICY = 12  # something else puts NetworkPolicies into the harness's namespaces
 
 
 class NetconformError(Exception):

@@ -7,6 +7,7 @@ import pytest
 from fixtures.reporting import attach
 from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.errors import NotFound, call
 from netconform.checks.apiserver import apiservices, webhooks
 from netconform.core.apiserver import webhook_audit
 from netconform.core.findings import Severity
@@ -25,7 +26,7 @@ def test_cluster_webhooks_and_api_services_survive_the_profile(
     services = [
         s for s in apiservices.read_cluster_api_services(kube) if not s.name.endswith(".netconform.io")
     ]
-    pod_cidrs = [n.spec.pod_cidr for n in kube.core.list_node().items if n.spec.pod_cidr]
+    pod_cidrs = _pod_ranges(kube)
     findings = webhook_audit.audit(theirs, services, profile, pod_cidrs)
     table = webhook_audit.render_table(findings)
     attach(f"webhook and APIService audit (profile {profile.name.value})", table)
@@ -45,7 +46,18 @@ def _harness_owned(kube: KubeCluster, kind: str, name: str) -> bool:
         else kube.admission.read_mutating_webhook_configuration
     )
     try:
-        meta = reader(name).metadata
-    except Exception:  # deleted meanwhile
+        meta = call(f"read {kind} {name}", lambda: reader(name)).metadata
+    except NotFound:  # deleted meanwhile (any other error stops the audit with its line, never hides it)
         return True
     return (meta.labels or {}).get(labels.OWNER) == labels.OWNER_VALUE
+
+
+def _pod_ranges(kube: KubeCluster) -> list[str]:
+    """The nodes' podCIDRs; where they are empty (the VPC CNI hands out subnet addresses, no podCIDR), the
+    pod IPs seen, as /32s, so a URL webhook at a pod's address is still recognised as pod-backed."""
+    nodes = call("list nodes", kube.core.list_node).items
+    cidrs = [n.spec.pod_cidr for n in nodes if n.spec.pod_cidr]
+    if cidrs:
+        return cidrs
+    pods = call("list pods in all namespaces", kube.core.list_pod_for_all_namespaces).items
+    return sorted({f"{p.status.pod_ip}/32" for p in pods if p.status.pod_ip and not p.spec.host_network})

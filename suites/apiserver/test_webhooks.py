@@ -69,6 +69,7 @@ def test_api_server_calls_the_webhook(  # noqa: PLR0917 (pytest passes fixtures 
             server.namespace,
             kind=kind,
             probe_value=f"{verb}-{BACKENDS[backend]}",
+            port=server.port,
         )
     verdict_of(observation)
 

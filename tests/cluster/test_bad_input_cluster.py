@@ -35,10 +35,11 @@ def test_second(namespace):
 """
 
 
-def run_suite(tmp: Path, *args: str) -> tuple[int, str, str]:
+def run_suite(tmp: Path, *args: str, test_file: str = TEST_FILE) -> tuple[int, str, str]:
     """A small `pytest` run through the plugin; returns (exit code, output, run id)."""
     (tmp / "conftest.py").write_text('pytest_plugins = ["fixtures.plugin"]\n')
-    (tmp / "test_run.py").write_text(TEST_FILE)
+    (tmp / "test_run.py").write_text(test_file)
+    # A --run-id in ``args`` comes later on the command line and wins.
     run_id = f"h9bad{secrets.token_hex(3)}"
     done = run_pytest(tmp, "-q", "--run-id", run_id, *args, cluster=True, timeout_s=300)
     return done.returncode, done.stdout + done.stderr, run_id

@@ -17,10 +17,12 @@ import pytest
 import yaml
 from child_pytest import pytest_command, run_pytest
 
+from netconform.adapters.junit import load_run
 from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import Conflict, NotFound, call
 from netconform.adapters.kube.serviceaccount_kubeconfig import write_serviceaccount_kubeconfig
+from netconform.core.run.outcomes import Outcome
 from netconform.errors import RunExitCode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,9 +112,20 @@ def test_full_run_needs_nothing_beyond_the_shipped_role(
 def test_read_only_run_needs_only_the_read_only_role(
     kube: KubeCluster, rbac_applied: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    code, output, _ = run_as(kube, "netconform-reader", tmp_path, "suites", "--read-only", "-rs")
+    junit = tmp_path / "read-only.xml"
+    code, output, _ = run_as(
+        kube, "netconform-reader", tmp_path, "suites", "--read-only", "-rs", f"--junitxml={junit}"
+    )
     assert not forbidden_lines(output), "\n".join(forbidden_lines(output)[:5])
-    assert code in (0, 5), f"read-only suites did not pass as netconform-reader (exit {code})"
+    # Exit 0, not "0 or 5": the read-only checks must have run and passed, everything else skipped.
+    assert code == 0, f"read-only suites did not pass as netconform-reader (exit {code}):\n{output[-2000:]}"
+    verdicts = load_run(junit).verdicts
+    audit = next(t for t in verdicts if "test_cluster_webhooks_and_api_services_survive_the_profile" in t)
+    assert verdicts[audit].outcome is Outcome.PASSED, verdicts[audit]
+    others = [t for t, v in verdicts.items() if "density" not in t and "test_audit" not in t]
+    assert others, "the suites' other tests were not collected"
+    ran = [t for t in others if verdicts[t].outcome is not Outcome.SKIPPED]
+    assert not ran, f"tests that create objects ran under --read-only: {ran[:5]}"
 
 
 @pytest.fixture

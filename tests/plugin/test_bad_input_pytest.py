@@ -78,6 +78,31 @@ CASES = {
         RunExitCode.BAD_INPUT,
         "ERROR: --run-id: 'no spaces please' is not a valid label value",
     ),
+    "node selector without a value": (
+        lambda t: ["--kubeconfig", unreachable(t), "--node-selector", "pool"],
+        RunExitCode.BAD_INPUT,
+        "ERROR: --node-selector: expected KEY=VALUE, got 'pool'",
+    ),
+    "toleration with an unknown effect": (
+        lambda t: ["--kubeconfig", unreachable(t), "--toleration", "dedicated=infra:NoPlace"],
+        RunExitCode.BAD_INPUT,
+        "ERROR: --toleration: effect must be one of NoSchedule, PreferNoSchedule, NoExecute, got 'NoPlace'",
+    ),
+    "toleration with an empty value": (
+        lambda t: ["--kubeconfig", unreachable(t), "--toleration", "dedicated=:NoSchedule"],
+        RunExitCode.BAD_INPUT,
+        "ERROR: --toleration: empty value in 'dedicated=:NoSchedule'",
+    ),
+    "image registry given as a URL": (
+        lambda t: ["--kubeconfig", unreachable(t), "--image-registry", "https://mirror.example"],
+        RunExitCode.BAD_INPUT,
+        "ERROR: --image-registry: expected a registry host[:port][/path]",
+    ),
+    "pull secret without a namespace": (
+        lambda t: ["--kubeconfig", unreachable(t), "--image-pull-secret", "regcred"],
+        RunExitCode.BAD_INPUT,
+        "ERROR: --image-pull-secret must be NAMESPACE/NAME of the Secret to copy, got 'regcred'",
+    ),
 }
 
 

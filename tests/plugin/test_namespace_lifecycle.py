@@ -46,6 +46,11 @@ class FakeKube:
 
 
 @pytest.fixture(scope="session")
+def foreign_policy_preflight():
+    return None  # the stand-in has no webhooks or policies to read
+
+
+@pytest.fixture(scope="session")
 def kube():
     fake = FakeKube()
     yield fake

@@ -164,3 +164,13 @@ def test_summary_lists_paths_in_order_and_concludes() -> None:
     assert lines[1].startswith("validating-webhook/pod-network")
     assert lines[2].startswith("exec/kubelet")
     assert "does NOT reach pod IPs" in text
+
+
+def test_an_unreachable_host_network_backend_names_its_port_and_the_rule_to_add() -> None:
+    from netconform.core.apiserver.paths import Backend, Mechanism, Reach, advice, path
+
+    target = path(Mechanism.VALIDATING_WEBHOOK, Backend.HOST_NETWORK)
+    text = advice(target, Reach.UNREACHABLE, 24123)
+    assert text.startswith("the control plane could not reach a hostNetwork pod on its node port 24123/TCP")
+    assert "inbound rule for TCP 24123 from the cluster security group to the node security group" in text
+    assert "24123" not in advice(target, Reach.UNREACHABLE)  # without a port: the general advice

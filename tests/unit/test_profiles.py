@@ -222,3 +222,27 @@ def test_facts_are_frozen() -> None:
     facts = ClusterFacts()
     with pytest.raises(AttributeError):
         facts.daemonsets = ()  # type: ignore[misc]
+
+
+def test_a_cni_daemonset_with_no_ready_pod_is_reported_as_an_inconsistency() -> None:
+    from netconform.core.cluster_objects import daemonset_facts
+
+    broken = daemonset_facts(
+        {
+            "metadata": {"namespace": "kube-system", "name": "aws-node"},
+            "spec": {"template": {"spec": {"containers": [{"name": "aws-node", "image": "cni:1.19"}]}}},
+            "status": {"desiredNumberScheduled": 3, "numberReady": 0},
+        }
+    )
+    detection = detect_profile(ClusterFacts(daemonsets=(broken,)))
+    assert detection.profile.name is ProfileName.VPC_CNI  # what the objects claim...
+    assert detection.inconsistencies == (  # ...and why not to believe it
+        "DaemonSet kube-system/aws-node: 3 pod(s) scheduled, none Ready — installed but not serving",
+    )
+    healthy = daemonset_facts(
+        {
+            "metadata": {"namespace": "kube-system", "name": "aws-node"},
+            "status": {"desiredNumberScheduled": 3, "numberReady": 3},
+        }
+    )
+    assert detect_profile(ClusterFacts(daemonsets=(healthy,))).inconsistencies == ()

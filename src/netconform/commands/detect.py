@@ -42,7 +42,10 @@ def run(args: argparse.Namespace) -> int:
                     "prefix_delegation": detection.prefix_delegation,
                     "pod_ips_routable_from_control_plane": profile.pod_ips_routable_from_control_plane.value,
                     "network_policy_enforced": profile.network_policy_enforced.value,
+                    # A claim of the profile, not an observation: `detect` dials nothing.
+                    "pod_ips_routable_source": "profile (not measured; suites/apiserver measures it)",
                     "evidence": list(detection.evidence),
+                    "inconsistencies": list(detection.inconsistencies),
                     "server_version": cluster.server_version(),
                 },
                 indent=2,
@@ -51,13 +54,21 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.OK
     print(f"profile: {profile.name.value} ({profile.title})")
     print(f"server: {cluster.server_version()}")
-    print(f"pod IPs routable from the control plane: {profile.pod_ips_routable_from_control_plane.value}")
+    print(
+        "pod IPs routable from the control plane: "
+        f"{profile.pod_ips_routable_from_control_plane.value} (the profile's claim, not measured; "
+        "suites/apiserver measures it)"
+    )
     print(f"NetworkPolicy enforced: {profile.network_policy_enforced.value}")
     if detection.prefix_delegation:
         print("prefix delegation: on")
     print("evidence:")
     for line in detection.evidence or ("(none: nothing CNI-specific found)",):
         print(f"  - {line}")
+    if detection.inconsistencies:
+        print("inconsistent evidence (the profile above is not backed by the cluster):")
+        for line in detection.inconsistencies:
+            print(f"  - {line}")
     return ExitCode.OK
 
 

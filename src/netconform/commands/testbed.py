@@ -50,6 +50,12 @@ def register(subparsers: Any) -> None:
         metavar="BYTES",
         help=f"MTU of every node's link to the router (default {DEFAULT_LINK_MTU}; lower: an overlay's)",
     )
+    up.add_argument(
+        "--hardened",
+        action="store_true",
+        help="production defaults: PodSecurity restricted, a policy webhook, a tainted node, Windows/Fargate/"
+        "virtual fake nodes, quota+LimitRange+default-deny NetworkPolicy in new namespaces",
+    )
     up.set_defaults(func=_up)
     actions.add_parser("down", help="stop everything and remove all test-bed state").set_defaults(func=_down)
     actions.add_parser("status", help="what runs, and the topology").set_defaults(func=_status)
@@ -94,7 +100,11 @@ def _up(args: argparse.Namespace) -> int:
     if not 576 <= args.link_mtu <= 9001:
         raise InputError(f"--link-mtu must be between 576 and 9001 (got {args.link_mtu})")
     # The node count (range and this machine's memory) is checked by lifecycle.up before anything starts.
-    lifecycle.up(lifecycle.UpOptions(Topology(args.topology), args.nodes_fake, args.nodes, args.link_mtu))
+    lifecycle.up(
+        lifecycle.UpOptions(
+            Topology(args.topology), args.nodes_fake, args.nodes, args.link_mtu, args.hardened
+        )
+    )
     return ExitCode.OK
 
 

@@ -77,12 +77,14 @@ def daemonset_facts(ds: Mapping[str, Any]) -> DaemonSetFacts:
     metadata = _mapping(ds, "metadata")
     pod_spec = _mapping(_mapping(_mapping(ds, "spec"), "template"), "spec")
     desired = _mapping(ds, "status").get("desiredNumberScheduled")
+    ready = _mapping(ds, "status").get("numberReady", 0 if isinstance(desired, int) else None)
     return DaemonSetFacts(
         namespace=str(metadata.get("namespace", "")),
         name=str(metadata.get("name", "")),
         containers=tuple(container_facts(c) for c in _list(pod_spec, "containers")),
         init_containers=tuple(container_facts(c) for c in _list(pod_spec, "initContainers")),
         desired_pods=desired if isinstance(desired, int) else None,
+        ready_pods=ready if isinstance(ready, int) else None,
     )
 
 

@@ -204,9 +204,17 @@ class DaemonSetFacts:
     """``status.desiredNumberScheduled``: 0 means installed but scheduled nowhere (e.g. aws-node patched
     onto no nodes after a Calico migration). None when unknown; counts as running."""
 
+    ready_pods: int | None = None
+    """``status.numberReady``; None when unknown."""
+
     @property
     def ref(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def serving_nowhere(self) -> bool:
+        """Scheduled onto nodes, yet no pod of it is Ready: installed, not working."""
+        return bool(self.desired_pods) and self.ready_pods == 0
 
     @property
     def running(self) -> bool:
@@ -256,6 +264,9 @@ class Detection:
     """Human-readable lines, each naming the object and the fact that led to the verdict."""
     prefix_delegation: bool = False
     """VPC CNI prefix delegation is on; true also under vpc-cni-netpol when both are enabled."""
+    inconsistencies: tuple[str, ...] = ()
+    """Evidence that contradicts the verdict (a CNI DaemonSet with no Ready pod): the profile is a claim
+    the cluster does not back up, and the report says so instead of trusting it."""
 
 
 AWS_NODE = "aws-node"
@@ -296,7 +307,14 @@ def detect_profile(facts: ClusterFacts) -> Detection:
             if others
             else "no running aws-node or calico-node and no other known CNI DaemonSet"
         )
-    return Detection(PROFILES[name], tuple(evidence), prefix_delegation=prefix)
+    inconsistencies = tuple(
+        f"DaemonSet {ds.ref}: {ds.desired_pods} pod(s) scheduled, none Ready — installed but not serving"
+        for ds in facts.daemonsets
+        if ds.name in KNOWN_DAEMONSETS and ds.serving_nowhere
+    )
+    return Detection(
+        PROFILES[name], tuple(evidence), prefix_delegation=prefix, inconsistencies=inconsistencies
+    )
 
 
 def _calico_kind(

@@ -35,7 +35,7 @@ def etcd(layout: Layout, bins: Binaries) -> Daemon:
     )
 
 
-def kube_apiserver(layout: Layout, bins: Binaries) -> Daemon:
+def kube_apiserver(layout: Layout, bins: Binaries, extra: tuple[str, ...] = ()) -> Daemon:
     p = layout.pki
     audit_policy = layout.config / "audit-policy.yaml"
     audit_policy.write_text(
@@ -75,6 +75,7 @@ def kube_apiserver(layout: Layout, bins: Binaries) -> Daemon:
             "--endpoint-reconciler-type=lease",
             "--profiling=false",
             "--v=1",
+            *extra,
         ),
         netns=a.CP_NETNS,
     )
@@ -230,7 +231,9 @@ def cni_conflist(nl: NodeLayout, node_pod_cidr: str) -> str:
 CNI_NETWORK = "netconform-pods"  # libcni names its cached results after it
 
 
-def kubelet(nl: NodeLayout, node: a.NodeSpec, bins: Binaries, max_pods: int = MAX_PODS) -> Daemon:
+def kubelet(
+    nl: NodeLayout, node: a.NodeSpec, bins: Binaries, max_pods: int = MAX_PODS, extra: tuple[str, ...] = ()
+) -> Daemon:
     config = nl.config / "kubelet.yaml"
     resolv = nl.config / "resolv.conf"
     # Pods and CoreDNS never see the machine's resolver: only the cluster DNS.
@@ -289,6 +292,7 @@ def kubelet(nl: NodeLayout, node: a.NodeSpec, bins: Binaries, max_pods: int = MA
         f"--root-dir={nl.kubelet_root}",
         f"--node-labels={labels}",
         "--v=1",
+        *extra,
     )
     return _on_node(node, nl, "kubelet", argv, str(nl.bed.cni_bin_dir))
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -23,6 +24,7 @@ from netconform.testbed import (
     addons,
     capacity,
     components,
+    hardened,
     host,
     images,
     kwok_nodes,
@@ -59,6 +61,7 @@ class UpOptions:
     nodes_fake: int = 0
     nodes: int = a.DEFAULT_NODES
     link_mtu: int = a.DEFAULT_LINK_MTU
+    hardened: bool = False  # production defaults: testbed/hardened.py
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,12 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     capacity.check_node_count(options.nodes, 10**9)  # the range first: no root needed to be told
     require_root()
     current = status(layout)
-    if current.healthy and current.topology is options.topology and current.nodes == options.nodes:
+    if (
+        current.healthy
+        and current.topology is options.topology
+        and current.nodes == options.nodes
+        and hardened.is_hardened(layout) == options.hardened
+    ):
         say(
             f"test bed: already up ({current.topology.value}, {current.nodes} nodes); "
             f"kubeconfig {layout.admin_kubeconfig}"
@@ -115,13 +123,16 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     layout.topology_file.write_text(options.topology.value)
     layout.nodes_file.write_text(str(options.nodes))
     pki.generate(layout, specs)
-    _start_control_plane(layout, bins, say)
+    _start_control_plane(layout, bins, say, hardened.apiserver_flags(layout) if options.hardened else ())
     api = api_client(layout.admin_kubeconfig)
     addons.apply(api, addons.rbac_objects())
-    _start_nodes(layout, bins, api, specs, say)
+    _start_nodes(layout, bins, api, specs, say, hardened_bed=options.hardened)
     processes.start(layout, components.external_host(bins))
     addons.apply(api, addons.coredns_objects())
     wait_until(COREDNS_READY, lambda: _deployment_ready(api, "kube-system", "coredns"))
+    if options.hardened:
+        say("test bed: hardened (PodSecurity restricted, policy webhook, taint, special nodes, generate)")
+        hardened.start(layout, api, lambda nodes, bound: _add_nodes(layout, api, nodes, bound))
     _write_env(layout)
     if options.nodes_fake:
         add_fake_nodes(options.nodes_fake, layout, say)
@@ -154,7 +165,8 @@ def set_max_pods(max_pods: int, layout: Layout | None = None, say: Say = print) 
     for node in specs:
         name = components.node_daemon_name(node, "kubelet")
         processes.stop(layout, name)
-        processes.start(layout, components.kubelet(layout.node(node.index), node, bins, max_pods))
+        flags = _kubelet_flags(node, len(specs), hardened.is_hardened(layout))
+        processes.start(layout, components.kubelet(layout.node(node.index), node, bins, max_pods, flags))
     core = client.CoreV1Api(api_client(layout.admin_kubeconfig))
 
     def applied() -> None:
@@ -245,11 +257,36 @@ def add_fake_nodes(count: int, layout: Layout | None = None, say: Say = print) -
     say(f"test bed: {count} KWOK nodes Ready in {time.monotonic() - started:.0f}s")
 
 
-def _start_control_plane(layout: Layout, bins: Binaries, say: Say) -> None:
+def _add_nodes(layout: Layout, api: client.ApiClient, manifests: list[dict[str, Any]], bound: Bound) -> None:
+    """Create these KWOK nodes (starting KWOK if needed) and wait until each is Ready."""
+    if processes.running_pid(layout, "kwok") is None:
+        processes.start(
+            layout, components.kwok(layout, locate(), _module_dir("testbed/kwok/go.mod", "sigs.k8s.io/kwok"))
+        )
+    addons.apply(api, manifests)
+    core = client.CoreV1Api(api)
+
+    def ready() -> None:
+        processes.ensure_alive(layout, "kwok")
+        waiting = [
+            m["metadata"]["name"]
+            for m in manifests
+            if not any(
+                c.type == "Ready" and c.status == "True"
+                for c in core.read_node(m["metadata"]["name"]).status.conditions or []
+            )
+        ]
+        if waiting:
+            raise NotYet(f"not Ready: {', '.join(waiting)}")
+
+    wait_until(bound, ready)
+
+
+def _start_control_plane(layout: Layout, bins: Binaries, say: Say, extra: tuple[str, ...] = ()) -> None:
     say("test bed: etcd, kube-apiserver")
     layout.etcd_data.mkdir(parents=True, exist_ok=True)
     processes.start(layout, components.etcd(layout, bins))
-    processes.start(layout, components.kube_apiserver(layout, bins))
+    processes.start(layout, components.kube_apiserver(layout, bins, extra))
     api = api_client(layout.admin_kubeconfig)
 
     def apiserver_ready() -> None:
@@ -268,8 +305,19 @@ def _start_control_plane(layout: Layout, bins: Binaries, say: Say) -> None:
     processes.start(layout, components.kube_scheduler(layout, bins))
 
 
+def _kubelet_flags(node: a.NodeSpec, count: int, hardened_bed: bool) -> tuple[str, ...]:
+    """The hardened bed taints its last real node (with two or more), as a dedicated node group is."""
+    return (hardened.taint_flag(),) if hardened_bed and count > 1 and node.index == count else ()
+
+
 def _start_nodes(
-    layout: Layout, bins: Binaries, api: client.ApiClient, specs: tuple[a.NodeSpec, ...], say: Say
+    layout: Layout,
+    bins: Binaries,
+    api: client.ApiClient,
+    specs: tuple[a.NodeSpec, ...],
+    say: Say,
+    *,
+    hardened_bed: bool = False,
 ) -> None:
     """All nodes in stages, so their waits overlap: containerd, images, kubelet, then (once each has its
     pod CIDR) routes, CNI config, kube-proxy and kube-router."""
@@ -287,7 +335,8 @@ def _start_nodes(
             images.import_archive(bins.path("containerd", "ctr"), nl.containerd_socket, archive)
     say("test bed: kubelets")
     for node, nl in layouts.items():
-        processes.start(layout, components.kubelet(nl, node, bins))
+        flags = _kubelet_flags(node, len(specs), hardened_bed)
+        processes.start(layout, components.kubelet(nl, node, bins, extra=flags))
     core = client.CoreV1Api(api)
 
     def pod_cidrs() -> dict[a.NodeSpec, str]:
@@ -381,11 +430,13 @@ def _deployment_ready(api: client.ApiClient, namespace: str, name: str) -> None:
 
 
 def _write_env(layout: Layout) -> None:
+    hardened_line = "export NETCONFORM_TESTBED_HARDENED=1\n" if hardened.is_hardened(layout) else ""
     layout.env_file.write_text(
         f"export KUBECONFIG={layout.admin_kubeconfig}\n"
         f"export NETCONFORM_PROBE_IMAGE={images.PROBE_IMAGE}\n"
         "export NETCONFORM_IMAGE_PULL_POLICY=Never\n"
         "export NETCONFORM_TESTBED=1\n"
+        f"{hardened_line}"
         # kube-router's known differences from the API on this bed (SCTP, ...): reported as such, not failed.
         f"export NETCONFORM_NETPOL_DEVIATIONS={deviations_file.bundled(TESTBED_DEVIATIONS)}\n"
     )
@@ -395,6 +446,7 @@ def down(layout: Layout | None = None, say: Say = print) -> list[str]:
     """Stop everything, remove our state; returns what could not be removed (empty when clean)."""
     layout = layout or Layout.default()
     require_root()
+    hardened.stop(layout)
     for name in ("kwok", "external-host"):
         processes.stop(layout, name)
     problems: list[str] = []

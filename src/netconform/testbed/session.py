@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from netconform.errors import ExitCode, InputError, NetconformError
-from netconform.testbed import lifecycle
+from netconform.testbed import hardened, lifecycle
 from netconform.testbed.addresses import DEFAULT_NODES, Topology
 from netconform.testbed.paths import Layout
 
@@ -32,18 +32,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--topology", choices=[t.value for t in Topology], default=Topology.ROUTABLE.value)
     parser.add_argument("--nodes-fake", type=int, default=0)
     parser.add_argument("--nodes", type=int, default=DEFAULT_NODES)
+    parser.add_argument("--hardened", action="store_true", help="production defaults (testbed/hardened.py)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command given")
     layout = Layout.default()
-    started_here = not lifecycle.status(layout).healthy
+    started_here = not lifecycle.status(layout).healthy or hardened.is_hardened(layout) != args.hardened
     # SIGTERM (CI cancellation) becomes an orderly stop so the teardown below still runs.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         try:
-            lifecycle.up(lifecycle.UpOptions(Topology(args.topology), args.nodes_fake, args.nodes), layout)
+            options = lifecycle.UpOptions(
+                Topology(args.topology), args.nodes_fake, args.nodes, hardened=args.hardened
+            )
+            lifecycle.up(options, layout)
         except InputError as err:
             started_here = False  # nothing was started: nothing to tear down
             print(f"netconform: error: {err}", file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import Any
 
 from kubernetes import client
 
-from netconform.adapters.kube import labels
+from netconform.adapters.kube import labels, pod_defaults
 from netconform.adapters.kube.errors import Conflict, NotFound, call
 from netconform.adapters.kube.execution import ExecResult, exec_in_pod
 from netconform.adapters.waits import Bound, NotYet, wait_until
@@ -54,8 +54,12 @@ class PodInfo:
 class KubeCluster:
     """The harness's handle on one cluster."""
 
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(self, api: client.ApiClient, defaults: pod_defaults.PodDefaults | None = None) -> None:
         self.api = api
+        # Security context, requests/limits and placement for every pod created through create().
+        self.pod_defaults = defaults or pod_defaults.PodDefaults()
+        # namespace -> (PodSecurity level it was labelled for, why): what the report lists
+        self.privileged_namespaces: dict[str, tuple[str, str]] = {}
         self.core = client.CoreV1Api(api)
         self.apps = client.AppsV1Api(api)
         self.networking = client.NetworkingV1Api(api)
@@ -122,7 +126,48 @@ class KubeCluster:
         }
         if kind not in creators:
             raise ValueError(f"KubeCluster.create does not handle {kind}")
+        if kind in ("Pod", "Deployment", "DaemonSet"):
+            self._allow_pod_security(namespace, manifest)
+            manifest = pod_defaults.apply(manifest, self.pod_defaults)
         call(f"create {kind.lower()} {namespace}/{name}", lambda: creators[kind](namespace, manifest))
+
+    def copy_pull_secret(self, source: pod_defaults.PullSecret, namespace: str) -> None:
+        """The --image-pull-secret Secret, copied into one of the harness's namespaces (pods can only use
+        a pull secret of their own namespace)."""
+        where = f"{source.namespace}/{source.name}"
+        secret = call(
+            f"read secret {where} (--image-pull-secret)",
+            lambda: self.core.read_namespaced_secret(source.name, source.namespace),
+        )
+        body = {
+            "metadata": {"name": source.name, "labels": dict(secret.metadata.labels or {})},
+            "type": secret.type,
+            "data": secret.data,
+        }
+        call(
+            f"create secret {namespace}/{source.name}",
+            lambda: self.core.create_namespaced_secret(namespace, body),
+        )
+
+    def _allow_pod_security(self, namespace: str, manifest: dict[str, Any]) -> None:
+        """A pod that cannot meet ``restricted`` (hostNetwork: privileged; raw ICMP: baseline) gets its
+        namespace labelled for the level it needs first, the reason beside it; the report lists them."""
+        needed = pod_defaults.needed_level(manifest)
+        if needed is None:
+            return
+        level, why = needed
+        current = self.privileged_namespaces.get(namespace)
+        levels = pod_defaults.LEVELS
+        if current is not None and levels.index(current[0]) >= levels.index(level):
+            return
+        body = {
+            "metadata": {
+                "labels": {pod_defaults.PSA_ENFORCE: level},
+                "annotations": {pod_defaults.PSA_REASON: why},
+            }
+        }
+        call(f"patch namespace {namespace}", lambda: self.core.patch_namespace(namespace, body))
+        self.privileged_namespaces[namespace] = (level, why)
 
     def replace_network_policy(self, namespace: str, manifest: dict[str, Any]) -> None:
         name = manifest["metadata"]["name"]

@@ -7,6 +7,8 @@ NetconformError
     NotFound           404
     Conflict           409 (already exists, or a stale resourceVersion)
     Forbidden          403 — a CannotCheck too: RBAC keeps us from checking; names verb and resource
+    AdmissionDenied    a policy webhook or admission plugin refused the object (names it and its message)
+    WebhookBroken      a fail-closed webhook the API server could not call (names it and the cause)
     Unauthorized       401 — expired or wrong credentials (CannotCheck)
     Transient          429, 5xx, connection errors: worth retrying within a bound
 """
@@ -22,6 +24,7 @@ from typing import TypeVar
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
+from netconform.core.admission import Denial, WebhookFailure, classify
 from netconform.errors import CannotCheck, NetconformError, RunExitCode
 
 T = TypeVar("T")
@@ -47,6 +50,26 @@ class Forbidden(KubeError, CannotCheck):
     run_exit_code = RunExitCode.FORBIDDEN
 
 
+class AdmissionDenied(KubeError, CannotCheck):
+    """Not RBAC: the identity may do this, but a policy refused the object itself."""
+
+    run_exit_code = RunExitCode.ADMISSION_DENIED
+
+    def __init__(self, message: str, status: int, denial: Denial) -> None:
+        super().__init__(message, status)
+        self.denial = denial
+
+
+class WebhookBroken(KubeError, CannotCheck):
+    """A fail-closed webhook whose backend is gone or unreachable: every matching request fails the same."""
+
+    run_exit_code = RunExitCode.BROKEN_WEBHOOK
+
+    def __init__(self, message: str, status: int, webhook: str) -> None:
+        super().__init__(message, status)
+        self.webhook = webhook
+
+
 class Unauthorized(KubeError, CannotCheck):
     run_exit_code = RunExitCode.CANNOT_REACH
 
@@ -70,6 +93,23 @@ def translate(err: Exception, action: str) -> KubeError:
     if isinstance(err, ApiException):
         status = int(err.status or 0)
         message = api_message(err)
+        verdict = classify(status, message)
+        if isinstance(verdict, Denial):
+            return AdmissionDenied(
+                f"admission denied: cannot {action} — {verdict.describe()}; the harness's objects must "
+                "pass the cluster's policies (exempt namespaces labelled netconform.io/owner=netconform, "
+                "or see README 'Hardened clusters')",
+                status,
+                verdict,
+            )
+        if isinstance(verdict, WebhookFailure):
+            return WebhookBroken(
+                f'broken webhook: cannot {action} — the API server could not call webhook "{verdict.name}" '
+                f"({verdict.cause}); fix its backend, or set failurePolicy: Ignore, or exclude namespaces "
+                "labelled netconform.io/owner=netconform",
+                status,
+                verdict.name,
+            )
         if status == 404:
             return NotFound(f"{action}: not found ({message})", status)
         if status == 409:

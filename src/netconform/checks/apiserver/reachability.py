@@ -8,6 +8,7 @@ carries the HTTP status and the API server's own text.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Callable
 
@@ -66,7 +67,7 @@ def pod_proxy(
 ) -> Observation:
     """GET /hostname on a netexec pod through pods/proxy (``expected_body`` None: any non-empty answer)."""
     reproduce = f"kubectl get --raw /api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy/hostname"
-    return _proxied(
+    observation = _proxied(
         target,
         expected_body,
         reproduce,
@@ -74,6 +75,7 @@ def pod_proxy(
             f"{pod}:{port}", namespace, "hostname", _request_timeout=PROXY_REQUEST_TIMEOUT_S
         ),
     )
+    return dataclasses.replace(observation, port=port)
 
 
 def service_proxy(

@@ -11,6 +11,7 @@ by the context manager that registers them.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import enum
 import json
 import random
@@ -28,6 +29,7 @@ from netconform.adapters.kube.errors import NotFound, api_message, call
 from netconform.adapters.kube.manifests import ImageSettings, pod
 from netconform.adapters.tls import CertificateAuthority, KeyPair
 from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
+from netconform.core.apiserver.blocking import AdmissionGate, WebhookRule
 from netconform.core.apiserver.paths import ApiServerPath, Observation, Reach, unreachable_symptom
 from netconform.core.apiserver.webhook_audit import BackendPod, ServiceBackend, WebhookFacts
 from netconform.core.selectors import LabelSelector, Operator, Requirement
@@ -257,6 +259,7 @@ def probe_webhook(
     kind: WebhookKind,
     probe_value: str,
     bound: Bound = WEBHOOK_EFFECTIVE,
+    port: int | None = None,
 ) -> Observation:
     """Create ConfigMaps the webhook must see until the API server's answer proves it called the webhook
     (denied / patched) or could not ("failed calling webhook"). A ConfigMap created untouched means the
@@ -303,11 +306,12 @@ def probe_webhook(
         )
 
     try:
-        return wait_until(bound, once)
+        observation = wait_until(bound, once)
     except WaitTimeout:
-        if not_programmed:
-            return not_programmed[-1]
-        raise
+        if not not_programmed:
+            raise
+        observation = not_programmed[-1]
+    return dataclasses.replace(observation, port=port)  # the server's port, for the security-group hint
 
 
 def _classify_rejection(
@@ -353,6 +357,37 @@ def read_cluster_webhooks(kube: KubeCluster) -> list[WebhookFacts]:
             for webhook in configuration.webhooks or []:
                 facts.append(_webhook_facts(kube, kind, configuration.metadata.name, webhook))
     return facts
+
+
+def read_admission_gates(kube: KubeCluster) -> list[AdmissionGate]:
+    """Every webhook with its rules and selectors: what the pre-run check of blocking webhooks needs."""
+    gates: list[AdmissionGate] = []
+    listers = (
+        (WebhookKind.VALIDATING, kube.admission.list_validating_webhook_configuration),
+        (WebhookKind.MUTATING, kube.admission.list_mutating_webhook_configuration),
+    )
+    for kind, lister in listers:
+        for configuration in call(f"list {kind.value} objects", lister).items:
+            owned = (configuration.metadata.labels or {}).get(labels.OWNER) == labels.OWNER_VALUE
+            for webhook in configuration.webhooks or []:
+                rules = tuple(
+                    WebhookRule(
+                        frozenset(r.operations or ()),
+                        frozenset(r.api_groups or ()),
+                        frozenset(r.resources or ()),
+                    )
+                    for r in webhook.rules or []
+                )
+                selector = _selector(webhook.object_selector)
+                gates.append(
+                    AdmissionGate(
+                        _webhook_facts(kube, kind, configuration.metadata.name, webhook),
+                        rules,
+                        object_selector_empty=selector is None or selector.is_empty,
+                        harness_owned=owned,
+                    )
+                )
+    return gates
 
 
 def _webhook_facts(kube: KubeCluster, kind: WebhookKind, configuration: str, webhook: Any) -> WebhookFacts:

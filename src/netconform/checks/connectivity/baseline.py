@@ -23,6 +23,7 @@ from netconform.adapters.kube.cluster import KubeCluster, PodInfo
 from netconform.adapters.kube.errors import KubeError
 from netconform.adapters.kube.execution import ExecResult, kubectl_exec
 from netconform.adapters.kube.manifests import ImageSettings, pod
+from netconform.adapters.kube.pod_defaults import needs_raw_icmp
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.model import Endpoint, ProbeJob, ProbeResult
 from netconform.adapters.probe.retry import probe_until_expected
@@ -110,7 +111,11 @@ def netexec_pod(
         "readinessProbe": {**readiness, "periodSeconds": 1},
         "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}},
     }
-    return pod(name, labels, [container], host_network=host_network, node_name=node_name)
+    manifest = pod(name, labels, [container], host_network=host_network, node_name=node_name)
+    if host_network:
+        return manifest
+    # Any of these pods may be a source of the don't-fragment check, and busybox ping needs a raw socket.
+    return needs_raw_icmp(manifest, "sends raw ICMP (busybox ping, the don't-fragment check)")
 
 
 def service(
@@ -182,17 +187,20 @@ def node_views(kube: KubeCluster, *, count_pods: bool = False) -> list[NodeView]
         meta, spec, status = node.metadata, node.spec, node.status
         conditions = {c.type: c.status for c in status.conditions or []}
         taints = [t for t in spec.taints or [] if t.effect in ("NoSchedule", "NoExecute")]
+        defaults = kube.pod_defaults
+        untolerated = [t for t in taints if not defaults.tolerates(t.key, t.value, t.effect)]
         addresses = {a.type: a.address for a in status.addresses or []}
         views.append(
             NodeView(
                 name=meta.name,
                 internal_ip=addresses.get("InternalIP", ""),
                 ready=conditions.get("Ready") == "True",
-                schedulable=not spec.unschedulable and not taints,
+                schedulable=not spec.unschedulable and not untolerated,
                 simulated="kwok.x-k8s.io/node" in (meta.annotations or {}),
                 instance_type=(meta.labels or {}).get("node.kubernetes.io/instance-type"),
                 pods_with_pod_ips=pods_per_node.get(meta.name, 0),
                 max_pods=int((status.allocatable or {}).get("pods", 110)),
+                excluded=defaults.excluded(dict(meta.labels or {})),
             )
         )
     return views

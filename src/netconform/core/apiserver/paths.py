@@ -153,6 +153,8 @@ class Observation:
     """The API server's own words: the error text, or what proved the path works."""
     reproduce: str = ""
     """A command that makes the same call."""
+    port: int | None = None
+    """The port the API server dialled (a hostNetwork backend's is a node port: security groups apply)."""
 
     @property
     def symptom(self) -> str | None:
@@ -178,8 +180,8 @@ HOST_NETWORK_ADVICE = (
 )
 
 
-def advice(target: ApiServerPath, reach: Reach) -> str:
-    """What to do when ``target`` is not as expected."""
+def advice(target: ApiServerPath, reach: Reach, port: int | None = None) -> str:
+    """What to do when ``target`` is not as expected (``port``: the one the API server dialled)."""
     if target.backend is Backend.KUBELET:
         return (
             "the API server could not use the kubelet (node port 10250): check that the node security group "
@@ -188,6 +190,12 @@ def advice(target: ApiServerPath, reach: Reach) -> str:
     if target.backend is Backend.HOST_NETWORK:
         if reach is Reach.REACHED:
             return "nothing to fix: hostNetwork backends are expected to be reachable"
+        if port is not None:
+            return (
+                f"the control plane could not reach a hostNetwork pod on its node port {port}/TCP: add an "
+                f"inbound rule for TCP {port} from the cluster security group to the node security group "
+                "(EKS opens only 443 and 10250 by default); check host firewalls and that the port is free"
+            )
         return (
             "the control plane could not reach a hostNetwork pod on its node: allow the server's port from "
             "the cluster security group to the nodes, and check host firewalls and that the port is free"
@@ -234,7 +242,7 @@ def judge(observation: Observation, profile: Profile) -> PathVerdict:
     wanted = "reachable" if expected is Expect.YES else "unreachable"
     lines = [
         f"{target.title} ({target.id}): expected {wanted} under profile {profile.name.value}, but {seen}",
-        f"what to do: {advice(target, observation.reach)}",
+        f"what to do: {advice(target, observation.reach, observation.port)}",
     ]
     if observation.reproduce:
         lines.append(f"reproduce: {observation.reproduce}")

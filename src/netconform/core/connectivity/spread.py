@@ -35,12 +35,14 @@ class NodeView:
     pods_with_pod_ips: int = 0
     """Pods already on the node that use an address from the pod network (hostNetwork pods do not)."""
     max_pods: int = 110
+    excluded: str | None = None
+    """Why the harness never places pods here (Windows, Fargate, virtual-kubelet, not --node-selector)."""
 
 
 def usable_nodes(nodes: Sequence[NodeView]) -> list[NodeView]:
     """Nodes a probe pod can run on and that carry real traffic, by name."""
     return sorted(
-        (n for n in nodes if n.ready and n.schedulable and not n.simulated),
+        (n for n in nodes if n.ready and n.schedulable and not n.simulated and n.excluded is None),
         key=lambda n: n.name,
     )
 
@@ -52,7 +54,8 @@ def unusable_reasons(nodes: Sequence[NodeView], examples: int = 3) -> list[str]:
         why = [
             text
             for bad, text in (
-                (node.simulated, "simulated (no dataplane)"),
+                (node.excluded is not None, f"excluded: {node.excluded}"),
+                (node.simulated and node.excluded is None, "simulated (no dataplane)"),
                 (not node.ready, "not Ready"),
                 (not node.schedulable, "cordoned or tainted"),
             )

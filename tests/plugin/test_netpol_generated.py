@@ -1,4 +1,4 @@
-"""The generated tier's wiring against the simulated cluster of test_netpol_suite (the engine as dataplane).
+"""The generated tier's wiring against the simulated cluster (simulated_cluster.py: the engine as dataplane).
 
 A faithful simulation passes the seed's cases; a simulated CNI that ignores ipBlock ``except`` (a planted
 engine bug: the cluster is told one thing, the engine believes another) fails the case that exercises it,
@@ -7,20 +7,23 @@ and the report shows the case shrunk to one policy with one rule, its YAML, the 
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
-from test_netpol_suite import PYTESTER_ADDOPTS, REPO, SIMULATION
+from child_pytest import PYTESTER_ADDOPTS, REPO
 
 pytest_plugins = ["pytester"]
 
+HERE = Path(__file__).resolve().parent
 SUITE = REPO / "suites" / "netpol" / "test_generated.py"
 
 # Loaded after the simulation: with NETPOL_SIM_DROP_EXCEPT=1 the simulated CNI forgets every ipBlock except.
 PLANT = """
 import os
 
-import simulation
+import simulated_cluster
 
 
 def _drop_except(manifest):
@@ -33,21 +36,22 @@ def _drop_except(manifest):
 
 
 if os.environ.get("NETPOL_SIM_DROP_EXCEPT") == "1":
-    _replace = simulation.FakeKube.replace_network_policy
+    _replace = simulated_cluster.SimulatedKube.replace_network_policy
 
     def replace_network_policy(self, namespace, manifest):
         _replace(self, namespace, _drop_except(manifest))
 
-    simulation.FakeKube.replace_network_policy = replace_network_policy
+    simulated_cluster.SimulatedKube.replace_network_policy = replace_network_policy
 """
 
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
-    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
-    pytester.makeconftest('pytest_plugins = ["fixtures.plugin", "simulation", "plant"]\n')
-    pytester.makepyfile(simulation=SIMULATION, plant=PLANT)
+    # The repository for fixtures.plugin, this folder for simulated_cluster.py; -m names the opt-in tier.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join((str(REPO), str(HERE))))
+    monkeypatch.setenv("PYTEST_ADDOPTS", f"{PYTESTER_ADDOPTS} -m netpol_generated")
+    pytester.makeconftest('pytest_plugins = ["fixtures.plugin", "simulated_cluster", "plant"]\n')
+    pytester.makepyfile(plant=PLANT)
     pytester.makeini("[pytest]\nmarkers =\n  netpol_generated: area\n  cluster: needs a cluster\n")
     shutil.copy(SUITE, pytester.path / "test_generated.py")
     return pytester

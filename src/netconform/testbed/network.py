@@ -89,7 +89,7 @@ def set_up() -> None:
     if not succeeds(["ip", "link", "show", a.SINK_BRIDGE]):
         run(["ip", "link", "add", a.SINK_BRIDGE, "type", "bridge"])
     run(["ip", "link", "set", a.SINK_BRIDGE, "up"])
-    for cidr in (a.POD_CIDR, a.SERVICE_CIDR, a.FAKE_POD_CIDR, a.EXTERNAL_LINK, a.NODE_LINKS):
+    for cidr in (a.POD_CIDR, a.SERVICE_CIDR, a.FAKE_POD_CIDR, a.EXTERNAL_LINK, a.NODE_LINKS, a.VPC_CIDR):
         run(["ip", "route", "replace", str(cidr), "dev", a.SINK_BRIDGE])
     _install_guard(external_interfaces())
 

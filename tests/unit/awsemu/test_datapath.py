@@ -80,7 +80,8 @@ def test_attach_assign_prefix_detach(
         NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=iid, DeviceIndex=1
     )["AttachmentId"]
     add = [c for c in commands if c[3:6] == ["link", "add", f"nc{NODE}e1"]]
-    assert len(add) == 1 and add[0][add[0].index("address") + 1] == eni["MacAddress"]
+    assert len(add) == 1
+    assert add[0][add[0].index("address") + 1] == eni["MacAddress"]
     routes = _routes(commands)
     assert [f"{primary}/32", "dev", f"nc{NODE}v1"] in routes
     for ip in secondaries:  # routed before EC2 answered the attach: ipamd can hand them out at once
@@ -111,3 +112,27 @@ def test_wanted_routes_ignore_instances_not_of_the_bed(emu: Emulator) -> None:
     routes = wanted_routes(emu.backend, {2: mine.instance_id})
     assert routes == {f"{mine.primary_ip}/32": Route(f"{mine.primary_ip}/32", "nc2v0")}
     assert f"{other.primary_ip}/32" not in routes
+
+
+def test_one_imds_answers_as_the_instance_of_the_client_address(emu: Emulator) -> None:
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from netconform.testbed.awsemu import ACCOUNT, REGION, imds
+
+    inst = emu.add_instance(f"src-{len(emu.instances)}", "t3.micro")
+    srv = imds.server(emu.backend, {"127.0.0.1": inst.instance_id}.get, REGION, ACCOUNT, ("127.0.0.1", 0))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_port}/latest/meta-data/instance-id"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            assert r.read().decode() == inst.instance_id
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    # The bed's one IMDS: 127.0.0.1 is no instance's primary address, so it is answered 404.
+    by_source = emu.serve_imds_by_source(0)
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{by_source}/latest/meta-data/instance-id", timeout=5)
+    assert err.value.code == 404

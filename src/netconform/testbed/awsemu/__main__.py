@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--imds-port", type=int, default=0, help="first node's IMDS port; the next ones +1")
     parser.add_argument("--node", action="append", default=[], metavar="NAME=TYPE", required=True)
     parser.add_argument("--world-file", type=Path)
+    parser.add_argument(
+        "--imds-by-source-port",
+        type=int,
+        default=0,
+        help="also one IMDS for all nodes, chosen by client address",
+    )
     parser.add_argument("--datapath", action="store_true", help="ENIs as veths into nc-n<i> (the test bed)")
     args = parser.parse_args(argv)
     try:
@@ -81,9 +87,7 @@ def _serve(args: argparse.Namespace, nodes: list[tuple[str, str]]) -> int:
 
         datapath = Datapath(run=_run, log=lambda line: print(line, flush=True))
         datapath.set_up_router()
-        emu.hooks.append(
-            lambda e: datapath.on_eni(e.kind, e.instance_id, e.eni_id, e.mac, e.device_index)
-        )
+        emu.hooks.append(lambda e: datapath.on_eni(e.kind, e.instance_id, e.eni_id, e.mac, e.device_index))
         emu.changed.append(datapath.reconcile)
     try:
         world: dict[str, object] = {
@@ -100,6 +104,8 @@ def _serve(args: argparse.Namespace, nodes: list[tuple[str, str]]) -> int:
                 datapath.add_instance(index, inst.instance_id, inst.primary_mac, inst.primary_ip)
         if datapath is not None:
             datapath.reconcile(emu.backend)
+        if args.imds_by_source_port:
+            world["imds"] = emu.serve_imds_by_source(args.imds_by_source_port)
         line = json.dumps(world)
         if args.world_file is not None:
             tmp = args.world_file.with_suffix(".tmp")

@@ -113,6 +113,18 @@ class Emulator:
         self.instances[node] = inst
         return inst
 
+    def serve_imds_by_source(self, port: int) -> str:
+        """One IMDS on host:port for every instance, answering as the instance whose primary ENI holds the
+        client's address (the bed's nodes reach it from their primary ENI addresses)."""
+
+        def by_source(client: str) -> str | None:
+            return next((i.instance_id for i in self.instances.values() if i.primary_ip == client), None)
+
+        srv = imds.server(self.backend, by_source, REGION, ACCOUNT, (self.host, port))
+        threading.Thread(target=srv.serve_forever, name="imds-by-source", daemon=True).start()
+        self._servers.append(srv)
+        return f"http://{self.host}:{srv.server_port}"
+
     def stop(self) -> None:
         for srv in self._servers:
             srv.shutdown()

@@ -124,9 +124,13 @@ def route_pods(node: a.NodeSpec, pod_cidr: str) -> None:
     """The router's route to the node's pods (host-gw style: the node is the next hop for its pod CIDR)."""
     run(["ip", "-n", a.CP_NETNS, "route", "replace", pod_cidr, "via", str(node.ip)])
     if node.index == 1:
-        # The API server reaches Services (webhooks, aggregated APIs) through node 1's kube-proxy, which
-        # masquerades it (its source is outside clusterCIDR), so the answer comes back the same way.
-        run(["ip", "-n", a.CP_NETNS, "route", "replace", str(a.SERVICE_CIDR), "via", str(node.ip)])
+        route_services(node)
+
+
+def route_services(node: a.NodeSpec) -> None:
+    """The API server reaches Services (webhooks, aggregated APIs) through this node's kube-proxy, which
+    masquerades it (its source is outside clusterCIDR), so the answer comes back the same way."""
+    run(["ip", "-n", a.CP_NETNS, "route", "replace", str(a.SERVICE_CIDR), "via", str(node.ip)])
 
 
 def router_routes() -> list[str]:

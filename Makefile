@@ -22,7 +22,7 @@ NODE_STAMP := node_modules/.package-lock.json
 
 
 .PHONY: preflight
-.PHONY: help venv system-deps check lint typecheck importlint test test-deps test-unit test-cluster test-lifecycle conformance smoke \
+.PHONY: help venv system-deps check lint typecheck importlint test test-deps test-unit test-cluster test-vpc-cni test-lifecycle conformance smoke \
         bench testbed-build testbed-up testbed-down testbed-status report lock clean
 
 help:
@@ -84,11 +84,17 @@ test-unit: $(STAMP) test-deps
 test-cluster: $(STAMP) system-deps
 	$(SESSION) --nodes-fake 200 -- scripts/cluster-tier.sh
 
+# The VPC CNI tier (issue 16): a second bring-up with the real aws-node (ipamd, aws-cni) against aws-emu, and
+# tests/vpccni on it (ENI addresses in EC2, cross-ENI/cross-node traffic, detection, SNAT only in node netns).
+test-vpc-cni: $(STAMP) system-deps
+	testbed/build.sh vpc-cni
+	$(SESSION) --cni vpc-cni -- $(BIN)/pytest tests/vpccni
+
 # Up, down, and proof that the machine is left as it was (needs the machine without a running test bed).
 test-lifecycle: $(STAMP) system-deps
 	$(BIN)/pytest tests/lifecycle
 
-test: check test-unit test-cluster test-lifecycle
+test: check test-unit test-cluster test-vpc-cni test-lifecycle
 
 # --- running against a cluster --------------------------------------------------------------------------------
 conformance: $(STAMP)

@@ -456,10 +456,12 @@ def _image_archives(layout: Layout, bins: Binaries, vpc: vpccni.VpcCniOptions | 
         ]
     archives = []
     for spec in specs:
-        # Archives are cached beside the binaries, keyed by the reference, the binaries' cache dirs and the
-        # generated files (the VPC CNI entrypoint).
+        # Archives are cached beside the binaries, keyed by the reference and the binaries' cache dirs (and
+        # for aws-node, whose entrypoint is generated, by that too).
         key = spec.reference.replace("/", "_").replace(":", "_")
-        sources = "\n".join([*sorted(map(str, spec.files.values())), *sorted(spec.texts.values())])
+        sources = "\n".join(sorted(map(str, spec.files.values())))
+        if spec.reference.startswith(vpccni.IMAGE_REPOSITORY):
+            sources += "\n".join(sorted(spec.texts.values()))
         archive = layout.images / f"{key}-{hashlib.sha256(sources.encode()).hexdigest()[:12]}.tar"
         if not archive.exists():
             images.write_archive(spec, archive)

@@ -40,6 +40,7 @@ from netconform.testbed.processes import Daemon
 VERSIONS = ("v1.22.4", "v1.23.2")
 DEFAULT_VERSION = "v1.23.2"
 DEFAULT_INSTANCE_TYPE = "t3.small"
+IMAGE_REPOSITORY = "netconform.local/amazon-k8s-cni"
 MODULE = "github.com/aws/amazon-vpc-cni-k8s"
 EC2_PORT = 5000
 IMDS_PORT = 5001  # one IMDS for all nodes: it answers as the instance whose primary ENI asks
@@ -73,7 +74,7 @@ class VpcCniOptions:
 
     @property
     def image(self) -> str:
-        return f"netconform.local/amazon-k8s-cni:{self.version}"
+        return f"{IMAGE_REPOSITORY}:{self.version}"
 
 
 def kubelet_max_pods(options: VpcCniOptions) -> int:

@@ -322,7 +322,7 @@ def world_file(layout: Layout) -> Path:
 
 def cni_file(layout: Layout) -> Path:
     """Which CNI the running bed was brought up with (absent: the bridge)."""
-    return layout.state / "cni"
+    return layout.state / "cni-profile.json"
 
 
 def bin_dir(version: str) -> Path:

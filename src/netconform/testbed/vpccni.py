@@ -12,7 +12,8 @@ these env changes:
   not served); unset, the plugin skips the agent (``routed-eni-cni-plugin/cni.go``), any value makes every pod
   fail to connect to its socket. kube-router enforces NetworkPolicy instead, as Calico policy-only does.
 - the AWS endpoints are the emulator's (in nc-cp on the control-plane link), credentials are moto's dummies;
-- ipamd logs to stdout (the pod's log), not a host file.
+- ipamd logs to stdout (the pod's log), not a host file; no /run/xtables.lock mount (iptables here is the
+  nf_tables backend, which takes no lock file, and the kubelet would create one in the machine's /run).
 """
 
 from __future__ import annotations
@@ -270,7 +271,6 @@ def daemonset(options: VpcCniOptions, upstream_ds: dict[str, Any]) -> dict[str, 
                                 {"name": "cni-net-dir", "mountPath": "/host/etc/cni/net.d"},
                                 {"name": "log-dir", "mountPath": "/var/log/aws-routed-eni"},
                                 {"name": "run-dir", "mountPath": "/var/run/aws-node"},
-                                {"name": "xtables-lock", "mountPath": "/run/xtables.lock"},
                                 {"name": "conflist", "mountPath": "/etc/netconform"},
                                 # the node's iptables and sh (the image holds only upstream's binaries)
                                 {"name": "usr", "mountPath": "/usr", "readOnly": True},
@@ -284,7 +284,6 @@ def daemonset(options: VpcCniOptions, upstream_ds: dict[str, Any]) -> dict[str, 
                         host("cni-net-dir", str(CNI_CONF_DIR)),
                         host("log-dir", str(LOG_DIR)),
                         host("run-dir", str(RUN_DIR)),
-                        host("xtables-lock", "/run/xtables.lock", "FileOrCreate"),
                         {"name": "conflist", "configMap": {"name": CONFLIST_CONFIGMAP}},
                         host("usr", "/usr", "Directory"),
                         host("alternatives", "/etc/alternatives", "Directory"),

@@ -69,3 +69,36 @@ def test_bad_options_are_one_line() -> None:
         vpccni.VpcCniOptions(version="v1.0.0")
     with pytest.raises(InputError, match="not an EC2 instance type"):
         vpccni.VpcCniOptions(instance_type="m99.huge")
+
+
+def test_every_mount_has_its_volume_and_no_host_path_is_the_machines_own() -> None:
+    ds = next(o for o in vpccni.objects(vpccni.VpcCniOptions()) if o["kind"] == "DaemonSet")
+    spec = ds["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = spec["containers"][0]["volumeMounts"]
+    assert {m["name"] for m in mounts} == set(volumes)
+    writable = {
+        v["hostPath"]["path"]
+        for m in mounts
+        if not m.get("readOnly") and "hostPath" in (v := volumes[m["name"]])
+    }
+    # Written by ipamd or the entrypoint: each is a node's private bind (vpccni.HOST_PATHS) or the bed's own
+    # CNI bin dir, never a directory of the machine's.
+    from netconform.testbed.paths import Layout
+
+    assert writable == {str(p) for p in vpccni.HOST_PATHS} | {str(Layout.default().cni_bin_dir)}
+
+
+def test_created_host_dirs_are_recorded_level_by_level(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from netconform.testbed import nodes
+    from netconform.testbed.paths import Layout
+
+    base = Path(str(tmp_path))
+    layout = Layout(state=base / "s", run=base / "r", lib=base / "l", etcd_data=base / "e", cache=base / "c")
+    target = base / "etc" / "cni" / "net.d"
+    nodes._ensure_host_dirs(layout, (target,))
+    assert target.is_dir()
+    nodes.remove_created_host_dirs(layout)
+    assert not (base / "etc").exists()  # /etc/cni is removed too, not only /etc/cni/net.d

@@ -53,21 +53,14 @@ def test_pods_hold_addresses_of_enis_attached_to_their_node(
     ec2: Any, pods: dict[str, dict[str, Any]]
 ) -> None:
     enis = _enis_by_ip(ec2)
-    nodes = json.loads(kubectl("get", "nodes", "-o", "json"))["items"]
-    internal = {
-        n["metadata"]["name"]: next(
-            x["address"] for x in n["status"]["addresses"] if x["type"] == "InternalIP"
-        )
-        for n in nodes
-    }
+    world = json.loads(vpccni.world_file(Layout.default()).read_text())
+    instances = {name: node["instance_id"] for name, node in world["nodes"].items()}
     secondary_eni_pods = []
     for name, pod in pods.items():
         ip = pod["status"]["podIP"]
         assert ip in enis, f"{name}: {ip} is no ENI address in EC2"
         eni = enis[ip]
-        node_primary = internal[pod["spec"]["nodeName"]]
-        instance = ec2.describe_instances(Filters=[{"Name": "private-ip-address", "Values": [node_primary]}])
-        instance_id = instance["Reservations"][0]["Instances"][0]["InstanceId"]
+        instance_id = instances[pod["spec"]["nodeName"]]
         assert eni["Attachment"]["InstanceId"] == instance_id, f"{name}: {ip} on {eni['NetworkInterfaceId']}"
         assert ip != eni["PrivateIpAddress"], f"{name} holds the ENI's primary address"
         if eni["Attachment"]["DeviceIndex"] > 0:

@@ -94,6 +94,9 @@ def test_kubelet_advertises_the_calculators_ceiling(vpc_cni_bed: vpccni.VpcCniOp
         assert node["status"]["capacity"]["pods"] == str(expected)
         assert node["metadata"]["labels"]["node.kubernetes.io/instance-type"] == vpc_cni_bed.instance_type
         assert not node["spec"].get("podCIDR")  # as on EKS: pods take VPC addresses
+        internal = next(x["address"] for x in node["status"]["addresses"] if x["type"] == "InternalIP")
+        index = a.node_named(node["metadata"]["name"]).index
+        assert internal == str(vpccni.node_ips(Layout.default())[index])  # the primary ENI's address
 
 
 def test_detect_names_the_vpc_cni_from_the_real_daemonset(

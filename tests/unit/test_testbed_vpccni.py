@@ -102,3 +102,10 @@ def test_created_host_dirs_are_recorded_level_by_level(tmp_path: object) -> None
     assert target.is_dir()
     nodes.remove_created_host_dirs(layout)
     assert not (base / "etc").exists()  # /etc/cni is removed too, not only /etc/cni/net.d
+
+
+@pytest.mark.parametrize(
+    ("version", "addr"), [("v1.22.4", ":50051"), ("v1.23.2", "unix:///var/run/aws-node/ipamd.sock")]
+)
+def test_the_entrypoint_waits_on_the_address_upstreams_probe_asks(version: str, addr: str) -> None:
+    assert _env(vpccni.objects(vpccni.VpcCniOptions(version=version)))[vpccni.HEALTH_ADDR_ENV] == addr

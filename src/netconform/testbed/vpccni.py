@@ -54,7 +54,7 @@ CNI_CONF_DIR = Path("/etc/cni/net.d")
 RUN_DIR = Path("/run/aws-node")  # ipamd's checkpoint (ipam.json) and sockets
 LOG_DIR = Path("/var/log/aws-routed-eni")  # the plugins' logs
 HOST_PATHS = (CNI_CONF_DIR, RUN_DIR, LOG_DIR)
-IPAMD_GRPC = "127.0.0.1:50051"
+HEALTH_ADDR_ENV = "NETCONFORM_IPAMD_HEALTH_ADDR"  # the entrypoint waits on what upstream's probes ask
 INTROSPECTION = "127.0.0.1:61679"  # ipamd's introspection API, on each node namespace's loopback
 # Changed or removed from upstream's env (the module docstring says why).
 DROPPED_ENV = frozenset({"NETWORK_POLICY_ENFORCING_MODE"})
@@ -130,8 +130,9 @@ ENTRYPOINT = f"""\
 # kubelet reports the node Ready only when pods can get addresses.
 set -eu
 for plugin in aws-cni egress-cni; do
-  cp "/app/$plugin" "/host/opt/cni/bin/.$plugin.tmp"
-  mv -f "/host/opt/cni/bin/.$plugin.tmp" "/host/opt/cni/bin/$plugin"   # atomic: another node may run it now
+  # atomic, and named per node: every node's aws-node installs into the bed's one CNI bin dir
+  cp "/app/$plugin" "/host/opt/cni/bin/.$plugin.$MY_NODE_NAME.tmp"
+  mv -f "/host/opt/cni/bin/.$plugin.$MY_NODE_NAME.tmp" "/host/opt/cni/bin/$plugin"
 done
 cd /app
 ./aws-k8s-agent &
@@ -140,7 +141,7 @@ agent=$!
 # period ends it, as upstream. Pass TERM on so its log says so.
 trap 'kill -TERM "$agent" 2>/dev/null || true' TERM INT
 i=0
-until /app/grpc-health-probe -addr={IPAMD_GRPC} -connect-timeout=1s -rpc-timeout=1s >/dev/null 2>&1; do
+until /app/grpc-health-probe "-addr=${HEALTH_ADDR_ENV}" -connect-timeout=1s -rpc-timeout=1s >/dev/null; do
   kill -0 "$agent" 2>/dev/null || {{ echo "aws-node: ipamd exited before it answered"; exit 1; }}
   i=$((i + 1)); [ "$i" -lt 120 ] || {{ echo "aws-node: ipamd did not answer within 60s"; exit 1; }}
   sleep 0.5
@@ -196,11 +197,22 @@ def _conflist_configmap(options: VpcCniOptions) -> dict[str, Any]:
     }
 
 
+def _aws_node_container(upstream_ds: dict[str, Any]) -> dict[str, Any]:
+    containers = upstream_ds["spec"]["template"]["spec"]["containers"]
+    found: dict[str, Any] = next(c for c in containers if c["name"] == "aws-node")
+    return found
+
+
+def health_addr(upstream_ds: dict[str, Any]) -> str:
+    """The -addr upstream's readiness probe gives grpc-health-probe."""
+    command = _aws_node_container(upstream_ds)["readinessProbe"]["exec"]["command"]
+    return next(str(arg).removeprefix("-addr=") for arg in command if str(arg).startswith("-addr="))
+
+
 def aws_node_env(options: VpcCniOptions, upstream_ds: dict[str, Any]) -> list[dict[str, Any]]:
-    container = next(
-        c for c in upstream_ds["spec"]["template"]["spec"]["containers"] if c["name"] == "aws-node"
-    )
+    container = _aws_node_container(upstream_ds)
     overrides: dict[str, str] = {
+        HEALTH_ADDR_ENV: health_addr(upstream_ds),
         **emulator_env(),
         "AWS_VPC_K8S_CNI_LOG_FILE": "stdout",
         "AWS_VPC_K8S_PLUGIN_LOG_FILE": str(LOG_DIR / "plugin.log"),
@@ -219,6 +231,7 @@ def aws_node_env(options: VpcCniOptions, upstream_ds: dict[str, Any]) -> list[di
 
 def daemonset(options: VpcCniOptions, upstream_ds: dict[str, Any]) -> dict[str, Any]:
     labels = {"k8s-app": "aws-node"}
+    upstream = _aws_node_container(upstream_ds)
 
     def host(name: str, path: str, kind: str = "DirectoryOrCreate") -> dict[str, Any]:
         return {"name": name, "hostPath": {"path": path, "type": kind}}
@@ -251,18 +264,10 @@ def daemonset(options: VpcCniOptions, upstream_ds: dict[str, Any]) -> dict[str, 
                             "command": ["/bin/sh", "/app/entrypoint.sh"],
                             "env": aws_node_env(options, upstream_ds),
                             "ports": [{"containerPort": 61678, "name": "metrics"}],
-                            "readinessProbe": {
-                                "exec": {
-                                    "command": [
-                                        "/app/grpc-health-probe",
-                                        f"-addr={IPAMD_GRPC}",
-                                        "-connect-timeout=5s",
-                                        "-rpc-timeout=5s",
-                                    ]
-                                },
-                                "periodSeconds": 5,
-                                "timeoutSeconds": 10,
-                            },
+                            # upstream's probes verbatim: ipamd's gRPC address differs by version
+                            # (v1.22: :50051, v1.23: unix:///var/run/aws-node/ipamd.sock)
+                            "readinessProbe": upstream["readinessProbe"],
+                            "livenessProbe": upstream["livenessProbe"],
                             "resources": {"requests": {"cpu": "25m"}},
                             # ipamd writes the node namespace's sysctls, routes, rules, iptables, nftables
                             "securityContext": {"privileged": True},

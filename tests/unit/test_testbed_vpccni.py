@@ -32,6 +32,7 @@ def test_rbac_is_upstreams_and_env_is_upstreams_minus_the_policy_agent(version: 
     assert "NETWORK_POLICY_ENFORCING_MODE" not in env  # any value makes every pod dial a missing agent
     assert env["VPC_CNI_VERSION"] == version  # upstream's own value, kept
     assert env["AWS_EC2_ENDPOINT"] == "http://172.30.0.2:5000"
+    assert env["KUBERNETES_SERVICE_HOST"] == "172.30.0.2"  # ipamd does not wait for kube-proxy
     assert env["ENABLE_PREFIX_DELEGATION"] == "false"
     assert "fieldRef" in str(env["MY_NODE_NAME"])
     ds = next(o for o in objects if o["kind"] == "DaemonSet")

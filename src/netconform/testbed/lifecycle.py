@@ -52,6 +52,8 @@ COREDNS_READY = Bound("CoreDNS to be Ready", timeout_s=120)
 KUBE_ROUTER_HEALTHY = Bound("kube-router to answer /healthz after a restart", timeout_s=60)
 AWS_EMU_READY = Bound("aws-emu to serve EC2 and IMDS and plug the primary ENIs", timeout_s=90)
 NODE_REGISTERED = Bound("the nodes to register", timeout_s=90)
+# Under the VPC CNI a node is Ready only once aws-node's ipamd serves and wrote the conflist: more to start.
+NODE_READY_VPC_CNI = Bound("the nodes to report Ready (aws-node's ipamd serving)", timeout_s=240)
 
 # Start order; teardown stops them in reverse. Each real node's daemons: nodes.daemon_names.
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
@@ -345,7 +347,7 @@ def _start_nodes(
         if waiting:
             raise NotYet("; ".join(waiting))
 
-    wait_until(NODE_READY, nodes_ready)
+    wait_until(NODE_READY_VPC_CNI if vpc else NODE_READY, nodes_ready)
     sysctls.restore(layout.saved_sysctls, sysctls.RESTORE_AFTER_KUBELET)
 
 

@@ -213,6 +213,11 @@ def aws_node_env(options: VpcCniOptions, upstream_ds: dict[str, Any]) -> list[di
     container = _aws_node_container(upstream_ds)
     overrides: dict[str, str] = {
         HEALTH_ADDR_ENV: health_addr(upstream_ds),
+        # The API server itself, not the kubernetes Service: on a loaded bed a node's kube-proxy may not have
+        # synced its rules yet when ipamd starts (seen: node 1's first sync failed, ipamd never reached
+        # 10.96.0.1 within the bring-up bound). Explicit env wins over the kubelet's Service variables.
+        "KUBERNETES_SERVICE_HOST": str(a.API_IP),
+        "KUBERNETES_SERVICE_PORT": str(a.API_PORT),
         **emulator_env(),
         "AWS_VPC_K8S_CNI_LOG_FILE": "stdout",
         "AWS_VPC_K8S_PLUGIN_LOG_FILE": str(LOG_DIR / "plugin.log"),

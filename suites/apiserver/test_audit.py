@@ -29,7 +29,7 @@ def test_cluster_webhooks_and_api_services_survive_the_profile(
     table = webhook_audit.render_table(findings)
     attach(f"webhook and APIService audit (profile {profile.name.value})", table)
     request.node.add_report_section("call", "audit", table)
-    errors = [f for f in findings if f.severity is webhook_audit.Severity.ERROR]
+    errors = [f for f in findings if f.severity is Severity.ERROR]
     assert not errors, (
         f"{len(errors)} webhook(s)/APIService(s) at risk under profile {profile.name.value}:\n"
         + ("\n".join(f.describe() for f in errors))

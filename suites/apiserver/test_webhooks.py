@@ -99,14 +99,14 @@ def test_audit_names_a_pod_backed_webhook_and_passes_a_host_network_one(
     by_configuration = {f.subject.split(" ")[0].split("/", 1)[1]: f for f in findings}
     host = by_configuration[names[Backend.HOST_NETWORK]]
     pod = by_configuration[names[Backend.POD_NETWORK]]
-    assert host.severity is webhook_audit.Severity.OK, host.describe()
+    assert host.severity is Severity.OK, host.describe()
     assert host.code == "host-network", host.describe()
     expected_pod = {
-        Expect.YES: (webhook_audit.Severity.OK, "pod-network-routable"),
-        Expect.NO: (webhook_audit.Severity.ERROR, "pod-network-unreachable"),
-        Expect.UNKNOWN: (webhook_audit.Severity.INFO, "pod-network-unverified"),
+        Expect.YES: (Severity.OK, "pod-network-routable"),
+        Expect.NO: (Severity.ERROR, "pod-network-unreachable"),
+        Expect.UNKNOWN: (Severity.INFO, "pod-network-unverified"),
     }[profile.pod_ips_routable_from_control_plane]
     assert (pod.severity, pod.code) == expected_pod, pod.describe()
-    assert servers[Backend.POD_NETWORK].name in pod.backend, pod.describe()
+    assert servers[Backend.POD_NETWORK].name in pod.fact("backend"), pod.describe()
     # Ours select only their own namespace: never a kube-system coverage warning.
     assert not [f for f in findings if f.code == "fail-closed-covers-kube-system"], findings

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.density import DensityOptions
+from fixtures.density import FillTestOptions
 from fixtures.namespaces import NamespaceSet
 from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
@@ -39,7 +39,7 @@ def fill_namespace(kube: KubeCluster, namespaces: NamespaceSet) -> Iterator[str]
 
 @pytest.fixture
 def fill_target(
-    kube: KubeCluster, density_options: DensityOptions, density_context: DensityContext
+    kube: KubeCluster, density_options: FillTestOptions, density_context: DensityContext
 ) -> NodeVerdict:
     """The node to fill, with what the density check expects of it."""
     node = choose_fill_node(list_node_facts(kube), density_options.fill_node)
@@ -49,7 +49,7 @@ def fill_target(
 
 
 @pytest.fixture
-def pause_settings(density_options: DensityOptions, images: ImageSettings) -> ImageSettings:
+def pause_settings(density_options: FillTestOptions, images: ImageSettings) -> ImageSettings:
     return ImageSettings(density_options.pause_image, images.pull_policy)
 
 

@@ -49,7 +49,7 @@ def moto(moto_url: str) -> str:
 
 
 @dataclasses.dataclass
-class World:
+class AwsWorld:
     """A moto-backed VPC + EKS cluster, and a stubbed client for the add-on calls."""
 
     eks: Any
@@ -141,12 +141,12 @@ class World:
 
 
 @pytest.fixture
-def world(moto: str) -> Iterator[World]:
+def world(moto: str) -> Iterator[AwsWorld]:
     eks = boto3.client("eks", region_name=REGION, endpoint_url=moto)
     ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=moto)
     addons = boto3.client("eks", region_name=REGION)  # never sends: every call is stubbed
     with Stubber(addons) as stub:
-        w = World(eks, ec2, addons, stub)
+        w = AwsWorld(eks, ec2, addons, stub)
         w.vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         yield w
         stub.assert_no_pending_responses()

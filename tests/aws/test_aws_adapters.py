@@ -5,17 +5,17 @@ from __future__ import annotations
 import boto3
 import botocore.config
 import pytest
-from aws_world import FAST_RETRY, REGION, World
+from aws_world import FAST_RETRY, REGION, AwsWorld
 from botocore.stub import Stubber
 
 from netconform.adapters.aws import ec2, eks
 from netconform.adapters.aws.errors import RetryPolicy, call
 from netconform.adapters.aws.session import make_clients
-from netconform.core.upgrade.preflight import parse_addon_version
+from netconform.core.upgrade.versions import parse_addon_version
 from netconform.errors import CannotCheck, InputError
 
 
-def test_cluster_and_nodegroups_come_from_moto(world: World) -> None:
+def test_cluster_and_nodegroups_come_from_moto(world: AwsWorld) -> None:
     world.subnet("a", "10.0.1.0/24")
     world.cluster(version="1.29")
     world.nodegroup("ng-1", ["m5.large"])
@@ -33,12 +33,12 @@ def test_cluster_and_nodegroups_come_from_moto(world: World) -> None:
     )
 
 
-def test_unknown_cluster_cannot_be_checked(world: World) -> None:
+def test_unknown_cluster_cannot_be_checked(world: AwsWorld) -> None:
     with pytest.raises(CannotCheck, match="cluster 'ghost' not found"):
         eks.describe_cluster(world.eks, "ghost", FAST_RETRY)
 
 
-def test_addon_facts_from_describe_addon(world: World) -> None:
+def test_addon_facts_from_describe_addon(world: AwsWorld) -> None:
     issue = {"code": "ConfigurationConflict", "message": "edited", "resourceIds": []}
     world.addon("v1.19.2-eksbuild.1", "DEGRADED", '{"env":{}}', [issue])
     addon = eks.describe_vpc_cni_addon(world.addons, "demo", FAST_RETRY)
@@ -51,12 +51,12 @@ def test_addon_facts_from_describe_addon(world: World) -> None:
     assert addon.health_issues[0].code == "ConfigurationConflict"
 
 
-def test_missing_addon_is_none_not_an_error(world: World) -> None:
+def test_missing_addon_is_none_not_an_error(world: AwsWorld) -> None:
     world.no_addon()
     assert eks.describe_vpc_cni_addon(world.addons, "demo", FAST_RETRY) is None
 
 
-def test_versions_are_sorted_and_default_marked(world: World) -> None:
+def test_versions_are_sorted_and_default_marked(world: AwsWorld) -> None:
     world.versions(
         "1.31",
         ["v1.20.1-eksbuild.1", "v1.9.3-eksbuild.2", "v1.19.2-eksbuild.1"],
@@ -71,7 +71,7 @@ def test_versions_are_sorted_and_default_marked(world: World) -> None:
     assert [v.default for v in versions] == [False, True, False]
 
 
-def test_schema_comes_back_as_text(world: World) -> None:
+def test_schema_comes_back_as_text(world: AwsWorld) -> None:
     world.schema("v1.20.1-eksbuild.1", {"type": "object"})
     assert (
         eks.describe_configuration_schema(world.addons, parse_addon_version("v1.20.1-eksbuild.1"))
@@ -89,7 +89,7 @@ def test_schema_comes_back_as_text(world: World) -> None:
         ("InvalidParameterException", "eks:DescribeAddon failed: InvalidParameterException"),
     ],
 )
-def test_client_errors_become_one_line_cannot_check(world: World, code: str, expected: str) -> None:
+def test_client_errors_become_one_line_cannot_check(world: AwsWorld, code: str, expected: str) -> None:
     attempts = FAST_RETRY.attempts if code == "ThrottlingException" else 1
     for _ in range(attempts):
         world.stub.add_client_error("describe_addon", code, "nope", 400)
@@ -98,7 +98,7 @@ def test_client_errors_become_one_line_cannot_check(world: World, code: str, exp
     assert "\n" not in str(caught.value)
 
 
-def test_throttling_is_retried_then_succeeds(world: World) -> None:
+def test_throttling_is_retried_then_succeeds(world: AwsWorld) -> None:
     world.stub.add_client_error("describe_addon", "ThrottlingException", "slow down", 400)
     world.stub.add_client_error("describe_addon", "TooManyRequestsException", "slow down", 429)
     world.addon("v1.19.2-eksbuild.1")
@@ -120,7 +120,7 @@ def test_unreachable_endpoint_cannot_be_checked() -> None:
         call("eks:DescribeCluster", client.describe_cluster, RetryPolicy(attempts=1), name="x")
 
 
-def test_instance_types_nitro_xen_metal_and_unknown(world: World) -> None:
+def test_instance_types_nitro_xen_metal_and_unknown(world: AwsWorld) -> None:
     facts = ec2.describe_instance_types(world.ec2, ["m5.large", "m4.large", "c5.metal", "zz9.huge"])
     assert set(facts) == {"m5.large", "m4.large", "c5.metal"}
     assert [facts[t].supports_prefix_delegation for t in ("m5.large", "m4.large", "c5.metal")] == [
@@ -130,7 +130,7 @@ def test_instance_types_nitro_xen_metal_and_unknown(world: World) -> None:
     ]
 
 
-def test_subnet_usage_includes_eni_addresses(world: World) -> None:
+def test_subnet_usage_includes_eni_addresses(world: AwsWorld) -> None:
     sid = world.subnet("a", "10.0.1.0/26")
     world.occupy("a", ["10.0.1.20", "10.0.1.40"])
     (facts,) = ec2.describe_subnets(world.ec2, [sid], FAST_RETRY)

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_world import ENV_SCHEMA, World
+from aws_world import ENV_SCHEMA, AwsWorld
 
 from netconform import cli
 from netconform.commands import preflight
 
 
 @pytest.fixture
-def run(world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+def run(world: AwsWorld, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
     monkeypatch.setattr(preflight, "make_clients", lambda region, profile: world.clients)
 
     def invoke(*argv: str) -> tuple[int, str, str]:
@@ -25,7 +25,7 @@ def run(world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     return invoke
 
 
-def healthy(world: World, config: str | None = None) -> None:
+def healthy(world: AwsWorld, config: str | None = None) -> None:
     world.subnet("a", "10.0.1.0/24")
     world.cluster(version="1.31")
     world.nodegroup("ng-1", ["m5.large"])
@@ -33,7 +33,7 @@ def healthy(world: World, config: str | None = None) -> None:
     world.versions("1.31", ["v1.19.2-eksbuild.1", "v1.20.1-eksbuild.1"], default="v1.19.2-eksbuild.1")
 
 
-def test_safe_upgrade_exits_0_with_a_verdict_line(world: World, run: Any) -> None:
+def test_safe_upgrade_exits_0_with_a_verdict_line(world: AwsWorld, run: Any) -> None:
     healthy(world)
     code, out, _ = run("--cluster", "demo", "--target-version", "v1.20.1-eksbuild.1")
     assert code == 0
@@ -42,7 +42,7 @@ def test_safe_upgrade_exits_0_with_a_verdict_line(world: World, run: Any) -> Non
     assert "[IN_CLUSTER_SKIPPED]" in out
 
 
-def test_v1_18_to_v1_20_is_blocked_for_skipping_a_minor(world: World, run: Any, tmp_path: Path) -> None:
+def test_v1_18_to_v1_20_is_blocked_for_skipping_a_minor(world: AwsWorld, run: Any, tmp_path: Path) -> None:
     """The realistic scenario: a cluster left on 1.18, someone asks for the latest 1.20 build."""
     world.subnet("a", "10.0.1.0/24")
     world.subnet("b", "10.0.2.0/24")
@@ -83,7 +83,7 @@ def test_v1_18_to_v1_20_is_blocked_for_skipping_a_minor(world: World, run: Any, 
     assert {"CONFIG_VALID", "AWS_NODE_ENV_MATCHES", "SUBNETS_OK"} <= codes
 
 
-def test_no_target_means_latest_compatible(world: World, run: Any) -> None:
+def test_no_target_means_latest_compatible(world: AwsWorld, run: Any) -> None:
     healthy(world)
     code, out, _ = run("--cluster", "demo", "--output", "json")
     doc = json.loads(out)
@@ -91,7 +91,7 @@ def test_no_target_means_latest_compatible(world: World, run: Any) -> None:
     assert "TARGET_SELECTED" in {f["code"] for f in doc["findings"]}
 
 
-def test_config_the_target_rejects_blocks(world: World, run: Any) -> None:
+def test_config_the_target_rejects_blocks(world: AwsWorld, run: Any) -> None:
     healthy(world, config='{"env":{"WARM_IP_TARGET":"5","AWS_VPC_K8S_CNI_FUTURE":"x"}}')
     world.schema("v1.20.1-eksbuild.1", ENV_SCHEMA)
     code, out, _ = run("--cluster", "demo", "--target-version", "v1.20.1-eksbuild.1")
@@ -100,7 +100,7 @@ def test_config_the_target_rejects_blocks(world: World, run: Any) -> None:
     assert "AWS_VPC_K8S_CNI_FUTURE" in out
 
 
-def test_prefix_delegation_on_xen_and_fragmented_subnet(world: World, run: Any, tmp_path: Path) -> None:
+def test_prefix_delegation_on_xen_and_fragmented_subnet(world: AwsWorld, run: Any, tmp_path: Path) -> None:
     world.subnet("a", "10.0.1.0/26")
     world.occupy("a", ["10.0.1.20", "10.0.1.40"])  # one address in each otherwise free /28
     world.cluster(version="1.31")
@@ -120,7 +120,7 @@ def test_prefix_delegation_on_xen_and_fragmented_subnet(world: World, run: Any, 
     assert found["AWS_NODE_ENV_DRIFT"] == "warning"  # PD set with kubectl, not in the add-on configuration
 
 
-def test_addon_not_installed_cannot_be_checked_exit_3_with_the_advice(world: World, run: Any) -> None:
+def test_addon_not_installed_cannot_be_checked_exit_3_with_the_advice(world: AwsWorld, run: Any) -> None:
     world.subnet("a", "10.0.1.0/24")
     world.cluster(version="1.31")
     world.no_addon()
@@ -131,7 +131,7 @@ def test_addon_not_installed_cannot_be_checked_exit_3_with_the_advice(world: Wor
     assert "[NO_MANAGED_NODEGROUPS]" in out
 
 
-def test_access_denied_exits_3_naming_the_action(world: World, run: Any) -> None:
+def test_access_denied_exits_3_naming_the_action(world: AwsWorld, run: Any) -> None:
     world.subnet("a", "10.0.1.0/24")
     world.cluster()
     world.stub.add_client_error("describe_addon", "AccessDeniedException", "not authorized", 403)
@@ -141,7 +141,7 @@ def test_access_denied_exits_3_naming_the_action(world: World, run: Any) -> None
     assert err == f"netconform: error: {denied}\n"
 
 
-def test_unknown_cluster_exits_3(world: World, run: Any) -> None:
+def test_unknown_cluster_exits_3(world: AwsWorld, run: Any) -> None:
     code, _, err = run("--cluster", "ghost")
     assert code == 3
     assert "cluster 'ghost' not found" in err
@@ -158,7 +158,7 @@ def test_unknown_cluster_exits_3(world: World, run: Any) -> None:
     ],
 )
 def test_usage_errors_exit_2_before_any_aws_call(
-    world: World, run: Any, argv: list[str], message: str
+    world: AwsWorld, run: Any, argv: list[str], message: str
 ) -> None:
     code, out, err = run(*argv)
     assert (code, out) == (2, "")

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aws_world import ENV_SCHEMA, World
+from aws_world import ENV_SCHEMA, AwsWorld
 from test_preflight_cli import run  # noqa: F401 — fixture
 
 
-def test_text_report_of_the_realistic_scenario(world: World, run: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_text_report_of_the_realistic_scenario(world: AwsWorld, run: Any, tmp_path: Path) -> None:  # noqa: F811
     world.subnet("a", "10.0.1.0/24")
     world.subnet("b", "10.0.2.0/24")
     world.cluster(name="prod-eu", version="1.29", subnets=("a", "b"))

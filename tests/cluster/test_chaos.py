@@ -41,7 +41,7 @@ LEFTOVERS_GONE = Bound("the run's terminating namespaces to go", timeout_s=180, 
 
 
 @dataclass
-class Outcome:
+class InterruptOutcome:
     index: int
     signal: str
     workers: int
@@ -79,7 +79,7 @@ def calibrated_window(workers: int, log_dir: Path) -> tuple[float, float]:
 
 def interrupt_once(
     kube: KubeCluster, index: int, rng: random.Random, log_dir: Path, window: tuple[float, float]
-) -> Outcome:
+) -> InterruptOutcome:
     signum = signal.SIGINT if index % 2 == 0 else signal.SIGTERM
     workers = workers_of(index)
     keep = "failed" if index % 5 == 4 else "never"
@@ -113,7 +113,7 @@ def interrupt_once(
     found = [x for x in sweep.find(kube, run_id=run_id) if not x.terminating]
     kept = [x.name for x in found if x.kind == "Namespace" and _kept(kube, x.name)]
     left = [f"{x.kind}/{x.name}" for x in found if x.name not in kept]
-    outcome = Outcome(
+    outcome = InterruptOutcome(
         index, signum.name, workers, point, process.returncode, stopped, left, kept, finished_first
     )
     _clean_up(kube, run_id)  # whatever the verdict, leave the shared bed as it was

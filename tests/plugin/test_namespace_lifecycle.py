@@ -10,7 +10,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[2]
 
 # A KubeCluster stand-in that records what the lifecycle does to namespaces, and no final sweep (it would
 # dial the kubeconfig's cluster).
@@ -76,7 +76,7 @@ def _run(pytester: pytest.Pytester, tmp_path: Path, *args: str) -> list[list[obj
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.setenv("NAMESPACE_CALLS", str(tmp_path / "calls.json"))
 
 

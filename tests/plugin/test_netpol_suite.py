@@ -15,10 +15,10 @@ import pytest
 pytest_plugins = ["pytester"]
 
 # Child runs skip the plugins they do not use (see child_pytest.py).
-CHILD_ADDOPTS = "-p no:hypothesispytest"
+PYTESTER_ADDOPTS = "-p no:hypothesispytest"
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SUITE = REPO_ROOT / "suites" / "netpol" / "test_networkpolicy.py"
+REPO = Path(__file__).resolve().parents[2]
+SUITE = REPO / "suites" / "netpol" / "test_networkpolicy.py"
 
 # The simulated cluster: a KubeCluster stand-in that keeps policies and labels, and an oracle that asks the
 # engine about the REAL names (so name mapping, CIDR resolution and label changes are exercised too).
@@ -128,8 +128,8 @@ def netpol_enforcement(profile, netpol_topology, netpol_prober):
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
-    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin", "simulation"]\n')
     pytester.makepyfile(simulation=SIMULATION)
     pytester.makeini("[pytest]\nmarkers =\n  netpol: area\n  cluster: needs a cluster\n")

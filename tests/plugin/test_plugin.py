@@ -12,16 +12,16 @@ from fixtures.namespaces import MAX_NAME, namespace_name
 pytest_plugins = ["pytester"]
 
 # Child runs skip the plugins they do not use (see child_pytest.py).
-CHILD_ADDOPTS = "-p no:hypothesispytest"
+PYTESTER_ADDOPTS = "-p no:hypothesispytest"
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def harness(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))  # xdist workers import fixtures.plugin from the repo
-    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # xdist workers import fixtures.plugin from the repo
+    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]\n')
     pytester.makeini(
         "[pytest]\nmarkers =\n  readonly: creates nothing\n  netpol: area\n  cluster: needs a cluster\n"

@@ -11,9 +11,9 @@ import pytest
 pytest_plugins = ["pytester"]
 
 # Child runs skip the plugins they do not use (see child_pytest.py).
-CHILD_ADDOPTS = "-p no:hypothesispytest"
+PYTESTER_ADDOPTS = "-p no:hypothesispytest"
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[2]
 INI = "[pytest]\nmarkers =\n  netpol: area\n  density: area\n  cluster: needs a cluster\n"
 
 # Fake credentials in the shapes that matter; none of them may reach a file the run writes.
@@ -28,8 +28,8 @@ SECRETS = (TOKEN, CLIENT_KEY, AWS_KEY_ID, AWS_SECRET, AWS_SESSION, JWT)
 
 @pytest.fixture
 def harness(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))  # xdist workers import fixtures.plugin from the repo
-    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # xdist workers import fixtures.plugin from the repo
+    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
     monkeypatch.delenv("KUBECONFIG", raising=False)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]\n')
     pytester.makeini(INI)

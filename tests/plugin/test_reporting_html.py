@@ -18,10 +18,10 @@ import pytest
 pytest_plugins = ["pytester"]
 
 # Child runs skip the plugins they do not use (see child_pytest.py).
-CHILD_ADDOPTS = "-p no:hypothesispytest"
+PYTESTER_ADDOPTS = "-p no:hypothesispytest"
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ALLURE = REPO_ROOT / "node_modules" / ".bin" / "allure"
+REPO = Path(__file__).resolve().parents[2]
+ALLURE = REPO / "node_modules" / ".bin" / "allure"
 CHROMIUM = shutil.which("chromium")
 
 # `make test` installs both and sets NETCONFORM_REQUIRE_TOOLS=1, so there a missing tool fails the test
@@ -84,19 +84,19 @@ def _generate(workdir: Path) -> Path:
         check=True,
     )
     index = workdir / "reports" / "allure-report" / "index.html"
-    subprocess.run(["python3", str(REPO_ROOT / "reports" / "strip_analytics.py"), str(index)], check=True)
+    subprocess.run(["python3", str(REPO / "reports" / "strip_analytics.py"), str(index)], check=True)
     return index
 
 
 def test_report_renders_totals_an_attachment_and_two_runs_of_history(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
-    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_ADDOPTS)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("PYTEST_ADDOPTS", PYTESTER_ADDOPTS)
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]\n')
     pytester.makeini("[pytest]\nmarkers =\n  cluster: needs a cluster\n")
     pytester.makepyfile(test_small_suite=SUITE)
-    shutil.copy(REPO_ROOT / "reports" / "allurerc.json", pytester.path / "allurerc.json")
+    shutil.copy(REPO / "reports" / "allurerc.json", pytester.path / "allurerc.json")
     for _ in range(2):  # like two nightly runs: results cleaned before each, history kept
         shutil.rmtree(pytester.path / "results", ignore_errors=True)
         pytester.runpytest("--alluredir", "results").assert_outcomes(passed=1, failed=1, skipped=1)

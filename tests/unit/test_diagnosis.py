@@ -7,7 +7,7 @@ import pytest
 from netconform.core.connectivity.diagnosis import (
     FALLBACK,
     EgressSource,
-    Finding,
+    PathFailure,
     Path,
     classify_egress_source,
     diagnose,
@@ -65,7 +65,7 @@ def test_an_unknown_control_does_not_count_as_passed() -> None:
 
 
 def test_finding_message_names_path_endpoints_reproduce_and_meaning() -> None:
-    finding = Finding(
+    finding = PathFailure(
         P.CLUSTER_IP,
         "pod ns/b (10.0.0.2)",
         "Service ns/web ClusterIP 10.96.0.5 port 80",

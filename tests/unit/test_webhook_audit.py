@@ -95,10 +95,10 @@ def test_webhook_reachability(facts, profile, severity, code) -> None:  # type: 
 
 def test_an_at_risk_webhook_names_its_pods_why_and_the_fix() -> None:
     (finding,) = reachability(audit([webhook()], [], OVERLAY))
-    assert "cm-webhook-1" in finding.backend
-    assert "service cert-manager/cert-manager-webhook:443" in finding.backend
+    assert "cm-webhook-1" in finding.fact("backend")
+    assert "service cert-manager/cert-manager-webhook:443" in finding.fact("backend")
     assert "context deadline exceeded" in finding.message
-    assert "hostNetwork: true" in finding.advice
+    assert "hostNetwork: true" in finding.fix
 
 
 @pytest.mark.parametrize(

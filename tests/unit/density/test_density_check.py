@@ -90,7 +90,7 @@ def test_allocatable_is_what_counts_and_capacity_is_shown_when_it_differs() -> N
 
 
 def test_severities() -> None:
-    assert {v for v in CeilingVerdict if v.severity is Severity.MISMATCH} == {
+    assert {v for v in CeilingVerdict if v.severity is Severity.ERROR} == {
         CeilingVerdict.PREFIX_NOT_APPLIED,
         CeilingVerdict.ABOVE_IP_CEILING,
         CeilingVerdict.BELOW_EXPECTED,

@@ -6,7 +6,7 @@ sources, columns x/a x/b x/c  y/a y/b y/c  z/a z/b z/c).
 
 from __future__ import annotations
 
-from netpol_model import ALL_ALLOWED, Case
+from netpol_model import ALL_ALLOWED, ScenarioCase
 
 # Column x/a blocked for everyone: x/a is ingress-isolated with nothing allowed.
 X_A_CLOSED = """
@@ -56,20 +56,20 @@ spec:
 """
 
 
-CASES: list[Case] = [
+CASES: list[ScenarioCase] = [
     # --- isolation and policyTypes ------------------------------------------------------------------------
-    Case("no-policies-all-allowed", "", {"80/TCP": ALL_ALLOWED, "81/UDP": ALL_ALLOWED}),
-    Case(
+    ScenarioCase("no-policies-all-allowed", "", {"80/TCP": ALL_ALLOWED, "81/UDP": ALL_ALLOWED}),
+    ScenarioCase(
         "deny-all-ingress-in-x",
         "metadata: {namespace: x, name: deny}\nspec: {podSelector: {}}",
         {"80/TCP": X_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "deny-all-ingress-explicit-empty-list",
         "metadata: {namespace: x, name: deny}\nspec: {podSelector: {}, policyTypes: [Ingress], ingress: []}",
         {"80/TCP": X_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "deny-all-egress-in-x",
         "metadata: {namespace: x, name: deny}\nspec: {podSelector: {}, policyTypes: [Egress]}",
         {
@@ -86,7 +86,7 @@ z/c ... ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "deny-all-both-directions-in-x",
         "metadata: {namespace: x, name: deny}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}",
         {
@@ -103,13 +103,13 @@ z/c XXX ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         # SetDefaults_NetworkPolicy adds Egress only if len(spec.egress) != 0: `egress: []` isolates ingress.
         "empty-egress-list-defaults-to-ingress-only",
         "metadata: {namespace: x, name: deny}\nspec: {podSelector: {}, egress: []}",
         {"80/TCP": X_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "egress-rules-default-policy-types-to-both",
         """
 metadata: {namespace: x, name: a-to-b}
@@ -131,7 +131,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "ingress-rules-ignored-when-policy-types-is-egress-only",
         """
 metadata: {namespace: x, name: egress-only}
@@ -143,12 +143,12 @@ spec:
 """,
         {"80/TCP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "policy-selecting-no-pod-isolates-nothing",
         "metadata: {namespace: x, name: nobody}\nspec: {podSelector: {matchLabels: {pod: nobody}}}",
         {"80/TCP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "policy-applies-only-in-its-namespace",
         "metadata: {namespace: y, name: deny-a}\nspec: {podSelector: {matchLabels: {pod: a}}}",
         {
@@ -165,7 +165,7 @@ z/c ... X.. ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "target-pods-by-match-expressions",
         """
 metadata: {namespace: y, name: deny-a-c}
@@ -187,7 +187,7 @@ z/c ... X.X ...
         },
     ),
     # --- peers: pod and namespace selectors ----------------------------------------------------------------
-    Case(
+    ScenarioCase(
         "pod-selector-peer-means-own-namespace-only",
         ingress_to_x_a("{from: [{podSelector: {matchLabels: {pod: b}}}]}"),
         {
@@ -204,7 +204,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "empty-pod-selector-peer-is-whole-own-namespace",
         ingress_to_x_a("{from: [{podSelector: {}}]}"),
         {
@@ -221,17 +221,17 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "namespace-selector-peer-means-all-pods-there",
         ingress_to_x_a("{from: [{namespaceSelector: {matchLabels: {ns: y}}}]}"),
         {"80/TCP": X_A_FROM_Y},
     ),
-    Case(
+    ScenarioCase(
         "empty-namespace-selector-peer-is-every-pod",
         ingress_to_x_a("{from: [{namespaceSelector: {}}]}"),
         {"80/TCP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "pod-and-namespace-selector-in-one-peer-are-anded",
         ingress_to_x_a(
             "{from: [{namespaceSelector: {matchLabels: {ns: y}}, podSelector: {matchLabels: {pod: b}}}]}"
@@ -250,7 +250,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "two-peers-are-ored",
         ingress_to_x_a(
             "{from: [{namespaceSelector: {matchLabels: {ns: y}}}, {podSelector: {matchLabels: {pod: b}}}]}"
@@ -269,7 +269,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "empty-namespace-selector-and-pod-selector-is-that-pod-everywhere",
         ingress_to_x_a("{from: [{namespaceSelector: {}, podSelector: {matchLabels: {pod: b}}}]}"),
         {
@@ -286,7 +286,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "namespace-selector-in",
         ingress_to_x_a(
             "{from: [{namespaceSelector: {matchExpressions: [{key: ns, operator: In, values: [y, z]}]}}]}"
@@ -305,7 +305,7 @@ z/c ... ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "pod-selector-not-in",
         ingress_to_x_a(
             "{from: [{podSelector: {matchExpressions: [{key: pod, operator: NotIn, values: [b]}]}}]}"
@@ -324,7 +324,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "not-in-matches-namespaces-without-the-key",
         ingress_to_x_a(
             "{from: [{namespaceSelector: {matchExpressions: [{key: team, operator: NotIn, values: [red]}]}}]}"
@@ -343,7 +343,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "namespace-selector-exists",
         ingress_to_x_a("{from: [{namespaceSelector: {matchExpressions: [{key: team, operator: Exists}]}}]}"),
         {
@@ -360,7 +360,7 @@ z/c ... ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "namespace-selector-does-not-exist",
         ingress_to_x_a(
             "{from: [{namespaceSelector: {matchExpressions: [{key: team, operator: DoesNotExist}]}}]}"
@@ -379,7 +379,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "match-labels-and-match-expressions-are-anded",
         ingress_to_x_a(
             "{from: [{namespaceSelector: {matchLabels: {team: blue},"
@@ -387,7 +387,7 @@ z/c X.. ... ...
         ),
         {"80/TCP": X_A_FROM_Y},
     ),
-    Case(
+    ScenarioCase(
         "two-expressions-on-one-key-are-anded",
         ingress_to_x_a(
             "{from: [{namespaceSelector: {}, podSelector: {matchExpressions:"
@@ -407,7 +407,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "default-namespace-name-label-is-added",
         ingress_to_x_a("{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: z}}}]}"),
         {
@@ -425,23 +425,23 @@ z/c ... ... ...
         },
     ),
     # --- rules without peers or ports ---------------------------------------------------------------------
-    Case(
+    ScenarioCase(
         "rule-without-from-allows-every-source",
         ingress_to_x_a("{}"),
         {"80/TCP": ALL_ALLOWED, "81/UDP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "rule-with-only-ports-allows-every-source-on-those-ports",
         ingress_to_x_a("{ports: [{port: 81}]}"),
         {"80/TCP": X_A_CLOSED, "81/TCP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "empty-from-list-allows-every-source",
         ingress_to_x_a("{from: [], ports: [{port: 80}]}"),
         {"80/TCP": ALL_ALLOWED, "81/TCP": X_A_CLOSED},
     ),
     # --- ports and protocols ------------------------------------------------------------------------------
-    Case(
+    ScenarioCase(
         "numeric-port-with-peer",
         ingress_to_x_a("{from: [{podSelector: {matchLabels: {pod: b}}}], ports: [{port: 80}]}"),
         {
@@ -459,63 +459,63 @@ z/c X.. ... ...
             "81/TCP": X_A_CLOSED,
         },
     ),
-    Case(
+    ScenarioCase(
         "protocol-defaults-to-tcp",
         ingress_to_x_a("{ports: [{port: 80}]}"),
         {"80/TCP": ALL_ALLOWED, "80/UDP": X_A_CLOSED, "80/SCTP": X_A_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "udp-rule-does-not-open-tcp-or-sctp",
         ingress_to_x_a("{ports: [{protocol: UDP, port: 80}]}"),
         {"80/TCP": X_A_CLOSED, "80/UDP": ALL_ALLOWED, "80/SCTP": X_A_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "sctp-rule-does-not-open-tcp",
         ingress_to_x_a("{ports: [{protocol: SCTP, port: 81}]}"),
         {"81/TCP": X_A_CLOSED, "81/SCTP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "protocol-without-port-allows-all-ports-of-it",
         ingress_to_x_a("{ports: [{protocol: UDP}]}"),
         {"80/TCP": X_A_CLOSED, "80/UDP": ALL_ALLOWED, "81/UDP": ALL_ALLOWED, "9999/UDP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "several-ports-in-one-rule-are-ored",
         ingress_to_x_a("{ports: [{protocol: UDP, port: 80}, {port: 81}]}"),
         {"80/TCP": X_A_CLOSED, "80/UDP": ALL_ALLOWED, "81/TCP": ALL_ALLOWED, "81/UDP": X_A_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "end-port-range-is-inclusive",
         ingress_to_x_a("{ports: [{port: 81, endPort: 90}]}"),
         {"80/TCP": X_A_CLOSED, "81/TCP": ALL_ALLOWED, "90/TCP": ALL_ALLOWED, "91/TCP": X_A_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "end-port-range-keeps-its-protocol",
         ingress_to_x_a("{ports: [{protocol: UDP, port: 80, endPort: 81}]}"),
         {"81/UDP": ALL_ALLOWED, "81/TCP": X_A_CLOSED, "82/UDP": X_A_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "end-port-equal-to-port-is-one-port",
         ingress_to_x_a("{ports: [{port: 80, endPort: 80}]}"),
         {"80/TCP": ALL_ALLOWED, "81/TCP": X_A_CLOSED},
     ),
     # --- named ports --------------------------------------------------------------------------------------
-    Case(
+    ScenarioCase(
         "named-port-ingress",
         ingress_to_x_a("{ports: [{port: serve-81-tcp}]}"),
         {"80/TCP": X_A_CLOSED, "81/TCP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "named-port-needs-matching-protocol",
         ingress_to_x_a("{ports: [{port: serve-80-udp}]}"),  # the rule's protocol defaults to TCP
         {"80/TCP": X_A_CLOSED, "80/UDP": X_A_CLOSED},
     ),
-    Case(
+    ScenarioCase(
         "named-port-with-its-protocol",
         ingress_to_x_a("{ports: [{protocol: UDP, port: serve-80-udp}]}"),
         {"80/TCP": X_A_CLOSED, "80/UDP": ALL_ALLOWED},
     ),
-    Case(
+    ScenarioCase(
         "named-port-ingress-resolves-per-destination-pod",
         """
 metadata: {namespace: x, name: http-only}
@@ -553,7 +553,7 @@ z/c X.X ... ...
             "x/c": [],  # declares no "http": the named port matches nothing here
         },
     ),
-    Case(
+    ScenarioCase(
         "named-port-egress-resolves-against-the-destination",
         """
 metadata: {namespace: x, name: a-egress-http}
@@ -595,7 +595,7 @@ z/c ... ... ...
         },
     ),
     # --- ipBlock ------------------------------------------------------------------------------------------
-    Case(
+    ScenarioCase(
         "ip-block-single-pod",
         ingress_to_x_a("{from: [{ipBlock: {cidr: 10.0.2.2/32}}]}"),
         {
@@ -612,7 +612,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "ip-block-except",
         ingress_to_x_a("{from: [{ipBlock: {cidr: 10.0.0.0/16, except: [10.0.2.0/24]}}]}"),
         {
@@ -629,13 +629,13 @@ z/c ... ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "ip-block-host-bits-set-means-the-network",
         ingress_to_x_a("{from: [{ipBlock: {cidr: 10.0.2.7/24}}]}"),
         {"80/TCP": X_A_FROM_Y},
         strict_cidr=False,
     ),
-    Case(
+    ScenarioCase(
         "ip-block-except-with-host-bits-set",
         ingress_to_x_a("{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.0.1.9/24, 10.0.3.3/32]}}]}"),
         {
@@ -653,7 +653,7 @@ z/c X.. ... ...
         },
         strict_cidr=False,
     ),
-    Case(
+    ScenarioCase(
         "ip-block-egress",
         """
 metadata: {namespace: x, name: a-to-z}
@@ -687,13 +687,13 @@ z/c ... ... ...
 """,
         },
     ),
-    Case(
+    ScenarioCase(
         "ipv6-block-never-matches-ipv4-pods",
         ingress_to_x_a("{from: [{ipBlock: {cidr: '::/0'}}]}"),
         {"80/TCP": X_A_CLOSED},
     ),
     # --- several policies, both directions ----------------------------------------------------------------
-    Case(
+    ScenarioCase(
         "policies-are-additive",
         ingress_to_x_a("{from: [{podSelector: {matchLabels: {pod: b}}}]}")
         + "---\n"
@@ -717,7 +717,7 @@ z/c X.. ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "allow-all-wins-over-deny-all",
         "metadata: {namespace: x, name: deny}\nspec: {podSelector: {}}\n---\n" + ingress_to_x_a("{}"),
         {
@@ -734,7 +734,7 @@ z/c .XX ... ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "connection-needs-egress-and-ingress",
         """
 metadata: {namespace: x, name: a-to-y}
@@ -762,7 +762,7 @@ z/c ... .X. ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "ingress-allow-does-not-override-egress-deny",
         """
 metadata: {namespace: x, name: a-no-egress}
@@ -787,7 +787,7 @@ z/c ... XXX ...
 """
         },
     ),
-    Case(
+    ScenarioCase(
         "egress-to-namespace-on-one-port",
         """
 metadata: {namespace: x, name: to-z-81}
@@ -821,7 +821,7 @@ z/c ... ... ...
 """,
         },
     ),
-    Case(
+    ScenarioCase(
         "ingress-and-egress-rules-in-one-policy",
         """
 metadata: {namespace: y, name: b-both}

@@ -80,7 +80,7 @@ def grid(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Case:
+class ScenarioCase:
     """One scenario: policies (YAML), the full expected grid per probe, optional container-port overrides."""
 
     name: str

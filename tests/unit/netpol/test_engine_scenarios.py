@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from netpol_cases import CASES
-from netpol_model import Case
+from netpol_model import ScenarioCase
 
 from netconform.core.netpol import PolicyEngine, explain, parse_scenario
 from netconform.core.truthtable import Cell, diff, side_by_side
@@ -16,7 +16,7 @@ def test_there_are_enough_scenarios() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_engine_computes_the_expected_table(case: Case) -> None:
+def test_engine_computes_the_expected_table(case: ScenarioCase) -> None:
     scenario = parse_scenario(case.document(), strict_cidr=case.strict_cidr)
     observed = PolicyEngine(scenario.cluster, scenario.policies).truth_table(scenario.probes)
     expected = case.expected_table()
@@ -25,7 +25,7 @@ def test_engine_computes_the_expected_table(case: Case) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_explain_agrees_with_the_engine_on_every_cell(case: Case) -> None:
+def test_explain_agrees_with_the_engine_on_every_cell(case: ScenarioCase) -> None:
     scenario = parse_scenario(case.document(), strict_cidr=case.strict_cidr)
     table = PolicyEngine(scenario.cluster, scenario.policies).truth_table(scenario.probes)
     wrong = [

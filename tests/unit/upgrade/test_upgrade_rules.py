@@ -12,7 +12,7 @@ import pytest
 from netconform.core.upgrade.preflight import (
     AddonFacts,
     AvailableVersion,
-    ClusterFacts,
+    EksClusterFacts,
     Code,
     HealthIssue,
     InstanceTypeFacts,
@@ -59,7 +59,7 @@ def subnet(
 
 
 HEALTHY = PreflightInputs(
-    cluster=ClusterFacts("demo", "1.31", "ipv4", ("subnet-a",)),
+    cluster=EksClusterFacts("demo", "1.31", "ipv4", ("subnet-a",)),
     addon=AddonFacts(V("v1.19.2-eksbuild.1"), "ACTIVE", (), '{"env":{"WARM_IP_TARGET":"5"}}'),
     available=(
         AvailableVersion(V("v1.18.6-eksbuild.1")),
@@ -102,28 +102,28 @@ PD = both(PD_CONFIG, PD_ENV)
 FRAGMENTED = inputs(subnets=(subnet("subnet-a", "10.0.0.0/26", 54, ("10.0.0.20", "10.0.0.40")),))
 
 FAILING: list[tuple[str, Change, Code, Severity]] = [
-    ("self-managed aws-node", inputs(addon=None), Code.ADDON_NOT_INSTALLED, Severity.BLOCKER),
-    ("add-on degraded", addon(status="DEGRADED"), Code.ADDON_NOT_ACTIVE, Severity.BLOCKER),
-    ("add-on updating", addon(status="UPDATING"), Code.ADDON_NOT_ACTIVE, Severity.BLOCKER),
+    ("self-managed aws-node", inputs(addon=None), Code.ADDON_NOT_INSTALLED, Severity.ERROR),
+    ("add-on degraded", addon(status="DEGRADED"), Code.ADDON_NOT_ACTIVE, Severity.ERROR),
+    ("add-on updating", addon(status="UPDATING"), Code.ADDON_NOT_ACTIVE, Severity.ERROR),
     (
         "health issue",
         addon(health_issues=(HealthIssue("ConfigurationConflict", "edited in-cluster"),)),
         Code.ADDON_HEALTH_ISSUE,
         Severity.WARNING,
     ),
-    ("nothing offered", inputs(available=(), target=None), Code.NO_COMPATIBLE_VERSION, Severity.BLOCKER),
+    ("nothing offered", inputs(available=(), target=None), Code.NO_COMPATIBLE_VERSION, Severity.ERROR),
     (
         "target not offered",
         inputs(target=V("v1.21.0-eksbuild.1")),
         Code.TARGET_NOT_COMPATIBLE,
-        Severity.BLOCKER,
+        Severity.ERROR,
     ),
     ("downgrade", inputs(target=V("v1.18.6-eksbuild.1")), Code.DOWNGRADE, Severity.WARNING),
     (
         "skips a minor",
         both(addon(version=V("v1.18.6-eksbuild.1")), inputs(target=V("v1.20.1-eksbuild.1"))),
         Code.PATH_SKIPS_MINOR,
-        Severity.BLOCKER,
+        Severity.ERROR,
     ),
     (
         "below 1.7 to 1.12+",
@@ -132,19 +132,19 @@ FAILING: list[tuple[str, Change, Code, Severity]] = [
             inputs(target=V("v1.12.0-eksbuild.1"), available=(AvailableVersion(V("v1.12.0-eksbuild.1")),)),
         ),
         Code.PATH_VIA_1_7,
-        Severity.BLOCKER,
+        Severity.ERROR,
     ),
     (
         "config not parseable",
         addon(configuration_values="{env: [unclosed"),
         Code.CONFIG_UNPARSEABLE,
-        Severity.BLOCKER,
+        Severity.ERROR,
     ),
     (
         "config rejected by target schema",
         addon(configuration_values='{"env":{"WARM_IP_TARGET":5,"NO_SUCH_VAR":"x"}}'),
         Code.CONFIG_INVALID_FOR_TARGET,
-        Severity.BLOCKER,
+        Severity.ERROR,
     ),
     ("schema unusable", inputs(target_schema="not json"), Code.CONFIG_SCHEMA_UNREADABLE, Severity.WARNING),
     (
@@ -158,18 +158,18 @@ FAILING: list[tuple[str, Change, Code, Severity]] = [
         both(
             PD,
             inputs(
-                cluster=ClusterFacts("demo", "1.31", "ipv6", ("subnet-a",)),
+                cluster=EksClusterFacts("demo", "1.31", "ipv6", ("subnet-a",)),
                 nodegroups=(NodegroupFacts("old", ("m4.large",), ("subnet-a",)),),
             ),
         ),
         Code.PD_NON_NITRO,
-        Severity.BLOCKER,
+        Severity.ERROR,
     ),
     (
         "PD with an old target",
         both(PD, addon(version=V("v1.8.0-eksbuild.1")), inputs(target=V("v1.8.1-eksbuild.1"))),
         Code.PD_UNSUPPORTED_VERSION,
-        Severity.BLOCKER,
+        Severity.ERROR,
     ),
     (
         "unknown instance type",
@@ -177,7 +177,7 @@ FAILING: list[tuple[str, Change, Code, Severity]] = [
         Code.INSTANCE_TYPE_UNKNOWN,
         Severity.WARNING,
     ),
-    ("PD and no free /28", both(PD, FRAGMENTED), Code.SUBNET_NO_FREE_PREFIX, Severity.BLOCKER),
+    ("PD and no free /28", both(PD, FRAGMENTED), Code.SUBNET_NO_FREE_PREFIX, Severity.ERROR),
     (
         "PD and too few /28 for the warm pool",
         both(
@@ -199,7 +199,7 @@ FAILING: list[tuple[str, Change, Code, Severity]] = [
     (
         "cluster subnet below five free IPs",
         inputs(
-            cluster=ClusterFacts("demo", "1.31", "ipv4", ("subnet-c",)),
+            cluster=EksClusterFacts("demo", "1.31", "ipv4", ("subnet-c",)),
             subnets=(subnet("subnet-a"), subnet("subnet-c", available=2)),
         ),
         Code.CLUSTER_SUBNET_LOW_IPS,
@@ -267,7 +267,7 @@ def test_passing_case_reports_info_and_no_blocker(change: Change, code: Code) ->
 
 def test_findings_come_blockers_first() -> None:
     report = run_checks(both(PD, FRAGMENTED, addon(version=V("v1.18.6-eksbuild.1")))(HEALTHY))
-    ranks = [f.severity.rank for f in report.findings]
+    ranks = [-f.severity for f in report.findings]
     assert ranks == sorted(ranks)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from netconform.adapters.aws.errors import DEFAULT_RETRY, RetryPolicy, call
 from netconform.adapters.aws.instance_types import fetch_instance_limits
-from netconform.core.upgrade.preflight import InstanceTypeFacts, SubnetFacts
+from netconform.core.upgrade.facts import SubnetFacts
 from netconform.core.upgrade.subnets import SubnetUsage, parse_networks
 from netconform.errors import InputError
 

@@ -12,7 +12,7 @@ from netconform.core.upgrade.preflight import (
     AddonFacts,
     AddonVersion,
     AvailableVersion,
-    ClusterFacts,
+    EksClusterFacts,
     HealthIssue,
     NodegroupFacts,
     parse_addon_version,
@@ -22,7 +22,7 @@ from netconform.errors import CannotCheck, InputError
 ADDON_NAME = "vpc-cni"
 
 
-def describe_cluster(eks: Any, name: str, retry: RetryPolicy = DEFAULT_RETRY) -> ClusterFacts:
+def describe_cluster(eks: Any, name: str, retry: RetryPolicy = DEFAULT_RETRY) -> EksClusterFacts:
     try:
         cluster = call("eks:DescribeCluster", eks.describe_cluster, retry, name=name)["cluster"]
     except CannotCheck as err:
@@ -32,7 +32,7 @@ def describe_cluster(eks: Any, name: str, retry: RetryPolicy = DEFAULT_RETRY) ->
         raise
     vpc = cluster.get("resourcesVpcConfig", {})
     network = cluster.get("kubernetesNetworkConfig", {})
-    return ClusterFacts(
+    return EksClusterFacts(
         name=name,
         kubernetes_version=str(cluster.get("version", "")),
         ip_family=str(network.get("ipFamily", "ipv4")),

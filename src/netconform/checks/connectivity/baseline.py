@@ -30,7 +30,7 @@ from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
 from netconform.checks.connectivity import payload
 from netconform.core.connectivity.diagnosis import (
     EgressSource,
-    Finding,
+    PathFailure,
     Path,
     classify_egress_source,
     egress_meaning,
@@ -204,7 +204,7 @@ def node_views(kube: KubeCluster, *, count_pods: bool = False) -> list[NodeView]
 @dataclass(frozen=True)
 class CheckResult:
     path: Path
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[PathFailure, ...] = ()
     skipped: str | None = None
     notes: tuple[str, ...] = ()  # what was seen, worth reporting even when it passed
     observed: Mapping[Path, bool] = field(default_factory=dict)
@@ -280,7 +280,7 @@ class Baseline:
         observed[path] = all(r.state is Cell.ALLOWED for r in primary)
         self.seen[path] = observed[path]
         findings = tuple(
-            Finding(
+            PathFailure(
                 path,
                 self._source_text(r),
                 target,
@@ -375,7 +375,7 @@ class Baseline:
         source, target = bed.describe(bed.b), f"{name} (ClusterIP {ip}) port {SERVICE_PORT}"
         if not ok:
             findings.append(
-                Finding(
+                PathFailure(
                     Path.DNS_FQDN,
                     source,
                     target,
@@ -387,7 +387,7 @@ class Baseline:
         elif results[0].state is not Cell.ALLOWED:
             r = results[0]
             findings.append(
-                Finding(
+                PathFailure(
                     Path.DNS_FQDN,
                     source,
                     target,
@@ -413,11 +413,11 @@ class Baseline:
         findings = []
         if not ok:
             findings.append(
-                Finding(Path.DNS_SHORT, source, target, f"search path gave: {seen}", reproduce, observed)
+                PathFailure(Path.DNS_SHORT, source, target, f"search path gave: {seen}", reproduce, observed)
             )
         elif result.state is not Cell.ALLOWED:
             findings.append(
-                Finding(
+                PathFailure(
                     Path.DNS_SHORT,
                     source,
                     target,
@@ -443,7 +443,7 @@ class Baseline:
         target = f"{name} (headless, pods a and b)"
         return CheckResult(
             Path.DNS_HEADLESS,
-            (Finding(Path.DNS_HEADLESS, bed.describe(bed.b), target, detail, reproduce, observed),),
+            (PathFailure(Path.DNS_HEADLESS, bed.describe(bed.b), target, detail, reproduce, observed),),
             observed=observed,
         )
 
@@ -479,7 +479,7 @@ class Baseline:
             events = [e for e in self.kube.events(bed.namespace) if f"Pod/{name}:" in e][-3:]
             detail = f"{err}; events: {' | '.join(events) or 'none'}"
             reproduce = f"kubectl describe pod -n {bed.namespace} {name}  # Events: Readiness probe failed"
-            finding = Finding(
+            finding = PathFailure(
                 Path.NODE_TO_POD,
                 f"kubelet on node {info.node}",
                 f"pod {bed.namespace}/{name} ({info.ip}) httpGet :{HTTP_PORT}/hostname",
@@ -509,7 +509,7 @@ class Baseline:
         transfers = self._transfers()
         observed = {Path.POD_TCP: self._pod_tcp_ok(), Path.LARGE_TRANSFER: self.seen[Path.LARGE_TRANSFER]}
         findings = tuple(
-            Finding(
+            PathFailure(
                 Path.LARGE_TRANSFER,
                 self.bed.describe(s),
                 f"{self.bed.describe(t)} netexec /echo",
@@ -546,7 +546,7 @@ class Baseline:
                 other = pings[target.name][2].mtu
                 detail = ping.detail + mtu_note(ping.mtu, other)
                 findings.append(
-                    Finding(
+                    PathFailure(
                         Path.MTU_DF, bed.describe(source), bed.describe(target), detail, reproduce, observed
                     )
                 )
@@ -563,7 +563,7 @@ class Baseline:
         got = payload.parse_http_get(result.stdout)
         source, target = bed.describe(bed.b), f"{target_url} (outside the pod network)"
         if not got.ok:
-            finding = Finding(
+            finding = PathFailure(
                 Path.EGRESS_SOURCE, source, target, f"no answer: {got.detail}", result.reproduce, {}
             )
             return CheckResult(Path.EGRESS_SOURCE, (finding,))
@@ -577,7 +577,7 @@ class Baseline:
         detail = (
             f"{note}; the CNI profile expects the {expected.value}. Usually: {egress_meaning(expected, seen)}"
         )
-        finding = Finding(Path.EGRESS_SOURCE, source, target, detail, result.reproduce, {})
+        finding = PathFailure(Path.EGRESS_SOURCE, source, target, detail, result.reproduce, {})
         return CheckResult(Path.EGRESS_SOURCE, (finding,), notes=(note,))
 
 

@@ -22,7 +22,7 @@ from netconform.checks.connectivity.baseline import (
     node_views,
     service,
 )
-from netconform.core.connectivity.diagnosis import Finding, Path, missing_route_note, node_cut_off
+from netconform.core.connectivity.diagnosis import PathFailure, Path, missing_route_note, node_cut_off
 from netconform.core.connectivity.spread import plan_eni_spread, ring_pairs, unusable_reasons, usable_nodes
 from netconform.core.instance_types import bundled_limits
 from netconform.core.profiles import Expect, Profile
@@ -109,7 +109,7 @@ def _probe_pairs(
     ]
     note = _route_note(check, pairs, failed, unreachable) if path is Path.CROSS_NODE else ""
     findings = tuple(
-        Finding(
+        PathFailure(
             path,
             f"pod {ns}/{s} ({placed[s][0]}, node {placed[s][1]})",
             f"pod {ns}/{t} ({placed[t][0]}, node {placed[t][1]}) port {HTTP_PORT}/TCP",
@@ -158,7 +158,7 @@ def cross_node_service(check: Baseline, images: ImageSettings) -> CheckResult:
     observed = {Path.CROSS_NODE: check.seen[Path.CROSS_NODE]}
     observed[Path.CROSS_NODE_SERVICE] = all(r.state is Cell.ALLOWED for r in results)
     findings = tuple(
-        Finding(
+        PathFailure(
             Path.CROSS_NODE_SERVICE,
             f"pod {ns}/{s} ({placed[s][0]}, node {placed[s][1]})",
             f"Service {ns}/svc-{t} ClusterIP {ips[t]} port {SERVICE_PORT} (backend pod {t} {placed[t][0]}, "
@@ -199,7 +199,7 @@ def cross_node_mtu(check: Baseline, images: ImageSettings) -> CheckResult:
         pings.append((s, t, ping, kubectl_exec(ns, s, command, CONTAINER) + "  # iputils: add -M do"))
     observed[Path.CROSS_NODE_MTU] = all(p.ok for _, _, p, _ in pings)
     findings = tuple(
-        Finding(
+        PathFailure(
             Path.CROSS_NODE_MTU,
             f"pod {ns}/{s} ({placed[s][0]}, node {placed[s][1]})",
             f"pod {ns}/{t} ({placed[t][0]}, node {placed[t][1]})",

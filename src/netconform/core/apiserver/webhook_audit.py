@@ -142,10 +142,10 @@ def _webhook_reachability(webhook: WebhookFacts, profile: Profile, pod_cidrs: Se
     host = urlsplit(url).hostname or ""
     backend = f"url {url}"
     if host in ("localhost",) or _is_loopback(host):
-        return Finding(Severity.OK, "served-by-control-plane", webhook.subject, backend, "a loopback URL")
+        return _finding(Severity.OK, "served-by-control-plane", webhook.subject, backend, "a loopback URL")
     if _in_cidrs(host, pod_cidrs):
         return _pod_network_risk(webhook.subject, backend, profile, _webhook_consequence(webhook))
-    return Finding(
+    return _finding(
         Severity.INFO,
         "url-unverified",
         webhook.subject,
@@ -174,7 +174,7 @@ def _kube_system_coverage(webhook: WebhookFacts) -> Finding | None:
     selector = webhook.namespace_selector
     if selector is not None and not selector.is_empty and not selector.matches(KUBE_SYSTEM_LABELS):
         return None
-    return Finding(
+    return _finding(
         Severity.WARNING,
         "fail-closed-covers-kube-system",
         webhook.subject,
@@ -191,7 +191,7 @@ def _kube_system_coverage(webhook: WebhookFacts) -> Finding | None:
 def _api_service(api_service: ApiServiceFacts, profile: Profile) -> Finding:
     subject = api_service.subject
     if api_service.service is None:
-        return Finding(Severity.OK, "served-by-control-plane", subject, "Local", "served by the API server")
+        return _finding(Severity.OK, "served-by-control-plane", subject, "Local", "served by the API server")
     consequence = (
         Severity.ERROR,
         "discovery of its group fails: kubectl top, HPA and namespace deletion stall",
@@ -199,13 +199,13 @@ def _api_service(api_service: ApiServiceFacts, profile: Profile) -> Finding:
     finding = _service_backed(subject, api_service.service, profile, consequence)
     if api_service.available is False:
         status = f"Available=False: {api_service.message}" if api_service.message else "Available=False"
-        return Finding(
+        return _finding(
             Severity.ERROR,
             finding.code if finding.severity > Severity.OK else "unavailable",
             subject,
-            finding.backend,
+            finding.fact("backend"),
             f"{status}; {finding.message}",
-            finding.advice or "look at the backing pods and the APIService's status message",
+            finding.fix or "look at the backing pods and the APIService's status message",
         )
     return finding
 
@@ -219,7 +219,7 @@ def _service_backed(
     severity, what = consequence
     backend = service.ref
     if not service.exists:
-        return Finding(
+        return _finding(
             severity,
             "service-missing",
             subject,
@@ -229,7 +229,7 @@ def _service_backed(
         )
     ready = service.ready_pods
     if not ready:
-        return Finding(
+        return _finding(
             severity,
             "no-ready-backend",
             subject,
@@ -239,7 +239,7 @@ def _service_backed(
         )
     pod_network = [p.name for p in ready if not p.host_network]
     if not pod_network:
-        return Finding(
+        return _finding(
             Severity.OK,
             "host-network",
             subject,
@@ -255,7 +255,7 @@ def _pod_network_risk(
 ) -> Finding:
     routable = profile.pod_ips_routable_from_control_plane
     if routable is Expect.YES:
-        return Finding(
+        return _finding(
             Severity.OK,
             "pod-network-routable",
             subject,
@@ -263,7 +263,7 @@ def _pod_network_risk(
             f"served from the pod network, which profile {profile.name.value} says the control plane reaches",
         )
     if routable is Expect.UNKNOWN:
-        return Finding(
+        return _finding(
             Severity.INFO,
             "pod-network-unverified",
             subject,
@@ -273,7 +273,7 @@ def _pod_network_risk(
             "run suites/apiserver to find out",
         )
     severity, what = consequence
-    return Finding(
+    return _finding(
         severity,
         "pod-network-unreachable",
         subject,
@@ -305,8 +305,8 @@ def render_table(findings: Sequence[Finding]) -> str:
         return "no admission webhooks or APIServices backed by Services in this cluster"
     rows = [("severity", "code", "subject", "backend", "why / what to do")]
     for f in findings:
-        why = f"{f.message}" + (f" — {f.advice}" if f.advice else "")
-        rows.append((f.severity.name, f.code, f.subject, f.backend, why))
+        why = f"{f.message}" + (f" — {f.fix}" if f.fix else "")
+        rows.append((f.severity.name, f.code, f.subject, f.fact("backend"), why))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]).rstrip()

@@ -62,7 +62,7 @@ TITLES: dict[Path, str] = {
 
 
 @dataclass(frozen=True)
-class Rule:
+class DiagnosisRule:
     """When ``failed`` fails while every path in ``passed`` passed (and every one in ``also_failed``
     failed), it usually means ``meaning``."""
 
@@ -81,8 +81,8 @@ class Rule:
 
 def _rule(
     failed: Path, meaning: str, passed: Collection[Path] = (), also_failed: Collection[Path] = ()
-) -> Rule:
-    return Rule(failed, meaning, frozenset(passed), frozenset(also_failed))
+) -> DiagnosisRule:
+    return DiagnosisRule(failed, meaning, frozenset(passed), frozenset(also_failed))
 
 
 POD_NETWORK_DOWN = (
@@ -91,7 +91,7 @@ POD_NETWORK_DOWN = (
     "failures follow from it"
 )
 
-RULES: tuple[Rule, ...] = (
+RULES: tuple[DiagnosisRule, ...] = (
     _rule(Path.CLUSTER_IP, POD_NETWORK_DOWN, also_failed=[Path.POD_TCP]),
     _rule(
         Path.CLUSTER_IP,
@@ -228,7 +228,7 @@ def diagnose(failed: Path, observed: Mapping[Path, bool]) -> str:
 
 
 @dataclass(frozen=True)
-class Finding:
+class PathFailure:
     """One failed path, written for the person who has to fix it."""
 
     path: Path

@@ -66,7 +66,7 @@ class CeilingVerdict(enum.Enum):
             return Severity.OK
         if self is CeilingVerdict.ABOVE_CAP:
             return Severity.WARNING
-        return Severity.MISMATCH
+        return Severity.ERROR
 
 
 class Basis(enum.Enum):
@@ -237,7 +237,7 @@ def judge_nodes(nodes: Iterable[NodeFacts], context: DensityContext) -> list[Nod
 
 
 def mismatches(verdicts: Iterable[NodeVerdict]) -> list[NodeVerdict]:
-    return [v for v in verdicts if v.severity is Severity.MISMATCH]
+    return [v for v in verdicts if v.severity is Severity.ERROR]
 
 
 # --- node-group table ---------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def group_rows(verdicts: Iterable[NodeVerdict]) -> list[GroupRow]:
             v.verdict,
         )
         buckets.setdefault(key, []).append(v.node.name)
-    order = {Severity.MISMATCH: 0, Severity.WARNING: 1, Severity.OK: 2}
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.OK: 2}
     rows = [
         GroupRow(group, itype, len(names), expected, advertised, verdict, min(names))
         for (group, itype, expected, advertised, verdict), names in buckets.items()
@@ -299,7 +299,7 @@ def render_groups_text(rows: Sequence[GroupRow]) -> str:
 
 
 def render_groups_html(rows: Sequence[GroupRow], title: str = "") -> str:
-    colour = {Severity.OK: "#e6f4ea", Severity.WARNING: "#fff4ce", Severity.MISMATCH: "#fce8e6"}
+    colour = {Severity.OK: "#e6f4ea", Severity.WARNING: "#fff4ce", Severity.ERROR: "#fce8e6"}
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _HEADER)
     body = "".join(
         f'<tr style="background:{colour[r.verdict.severity]}">'
@@ -318,7 +318,7 @@ def summary(verdicts: Sequence[NodeVerdict]) -> str:
     counts = {s: sum(1 for v in verdicts if v.severity is s) for s in Severity}
     return (
         f"{len(verdicts)} nodes: {counts[Severity.OK]} ok, {counts[Severity.WARNING]} warnings, "
-        f"{counts[Severity.MISMATCH]} mismatches"
+        f"{counts[Severity.ERROR]} mismatches"
     )
 
 

@@ -13,7 +13,7 @@ from netconform.core.netpol.explain import Explanation, explain
 from netconform.core.netpol.model import Cluster, ContainerPort, Namespace, Pod, Probe, Protocol
 from netconform.core.netpol.parse import Scenario, parse_policies, parse_policy, parse_scenario
 from netconform.core.netpol.policy import Direction, IPBlock, NetworkPolicy, Peer, PortRule, Rule
-from netconform.core.netpol.selectors import LabelSelector, Operator, Requirement
+from netconform.core.selectors import LabelSelector, Operator, Requirement
 
 __all__ = [
     "Cluster",

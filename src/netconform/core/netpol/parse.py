@@ -36,7 +36,7 @@ from netconform.core.netpol.reader import (
     string,
     string_map,
 )
-from netconform.core.netpol.selectors import LabelSelector, Operator, Requirement
+from netconform.core.selectors import LabelSelector, Operator, Requirement
 
 _OBJECT_META = frozenset(
     {

@@ -7,7 +7,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from netconform.core.netpol.model import IPAddress, Protocol
-from netconform.core.netpol.selectors import LabelSelector
+from netconform.core.selectors import LabelSelector
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

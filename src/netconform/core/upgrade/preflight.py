@@ -132,7 +132,7 @@ class Finding:
 
 
 @dataclasses.dataclass(frozen=True)
-class ClusterFacts:
+class EksClusterFacts:
     name: str
     kubernetes_version: str
     ip_family: str = "ipv4"
@@ -189,7 +189,7 @@ class SubnetFacts:
 
 @dataclasses.dataclass(frozen=True)
 class PreflightInputs:
-    cluster: ClusterFacts
+    cluster: EksClusterFacts
     addon: AddonFacts | None  # None: vpc-cni is not an EKS add-on on this cluster
     available: tuple[AvailableVersion, ...]
     target: AddonVersion | None  # None: nothing to upgrade to
@@ -233,9 +233,9 @@ def effective_env(inputs: PreflightInputs) -> dict[str, str]:
 
 # --- rules -----
 
-Rule = Callable[[PreflightInputs], list[Finding]]
+PreflightRule = Callable[[PreflightInputs], list[Finding]]
 
-_BLOCKER, _WARNING, _INFO = Severity.BLOCKER, Severity.WARNING, Severity.INFO
+_BLOCKER, _WARNING, _INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 def check_addon_state(inputs: PreflightInputs) -> list[Finding]:
@@ -656,7 +656,7 @@ def check_aws_node_drift(inputs: PreflightInputs) -> list[Finding]:
     ]
 
 
-RULES: tuple[Rule, ...] = (
+RULES: tuple[PreflightRule, ...] = (
     check_addon_state,
     check_target,
     check_upgrade_path,
@@ -674,15 +674,15 @@ class PreflightReport:
 
     @property
     def blockers(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity is Severity.BLOCKER)
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
 
     @property
     def safe(self) -> bool:
         return not self.blockers
 
 
-def run_checks(inputs: PreflightInputs, rules: Iterable[Rule] = RULES) -> PreflightReport:
+def run_checks(inputs: PreflightInputs, rules: Iterable[PreflightRule] = RULES) -> PreflightReport:
     findings = [finding for rule in rules for finding in rule(inputs)]
     # Stable order: severity first, then the rule order (the sort is stable).
-    findings.sort(key=lambda f: f.severity.rank)
+    findings.sort(key=lambda f: -f.severity)
     return PreflightReport(inputs, tuple(findings))

@@ -25,7 +25,7 @@ NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: preflight
 .PHONY: wheel image image-deps
-.PHONY: help venv system-deps check lint typecheck importlint test test-deps test-unit test-cluster test-cluster-hardened test-lifecycle conformance smoke \
+.PHONY: help venv system-deps check lint typecheck importlint test test-deps test-unit test-cluster test-cluster-hardened test-vpc-cni test-lifecycle conformance smoke \
         bench testbed-build testbed-up testbed-down testbed-status report lock clean
 
 help:
@@ -109,6 +109,13 @@ test-cluster: $(STAMP) system-deps image
 # A second, small bring-up: the hardened bed (2 nodes, 3 special KWOK nodes) and the tests that need it.
 test-cluster-hardened: $(STAMP) system-deps
 	$(SESSION) --hardened -- scripts/cluster-tier-hardened.sh
+
+# The VPC CNI tier (issue 16): a second bring-up with the real aws-node (ipamd, aws-cni) against aws-emu, and
+# tests/vpccni on it (ENI addresses in EC2, cross-ENI/cross-node traffic, detection, SNAT only in node netns).
+# Not yet in `make test`: it has not passed on the bed yet (issue 16, see the README).
+test-vpc-cni: $(STAMP) system-deps
+	testbed/build.sh vpc-cni
+	$(SESSION) --cni vpc-cni -- $(BIN)/pytest tests/vpccni
 
 # Up, down, and proof that the machine is left as it was (needs the machine without a running test bed).
 test-lifecycle: $(STAMP) system-deps

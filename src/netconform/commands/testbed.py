@@ -11,7 +11,9 @@ from netconform.errors import ExitCode, InputError
 from netconform.testbed import lifecycle
 from netconform.testbed.addresses import DEFAULT_LINK_MTU, DEFAULT_NODES, MAX_NODES, Topology
 from netconform.testbed.paths import Layout
+from netconform.testbed.vpccni import DEFAULT_INSTANCE_TYPE, DEFAULT_VERSION, VpcCniOptions
 
+CNIS = ("bridge", "vpc-cni")
 MAX_FAKE_NODES = 250  # each takes a /24 of the pod CIDR from the controller-manager's allocator
 
 
@@ -55,6 +57,29 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="production defaults: PodSecurity restricted, a policy webhook, a tainted node, Windows/Fargate/"
         "virtual fake nodes, quota+LimitRange+default-deny NetworkPolicy in new namespaces",
+    )
+    up.add_argument(
+        "--cni",
+        choices=CNIS,
+        default="bridge",
+        help="bridge (default), or the real Amazon VPC CNI on an emulated EC2 (kube-router: policy only)",
+    )
+    up.add_argument(
+        "--vpc-cni-version", default=None, metavar="V", help="with --cni vpc-cni: v1.22.4 or v1.23.2"
+    )
+    up.add_argument("--prefix-delegation", action="store_true", help="with --cni vpc-cni: /28 prefixes")
+    up.add_argument(
+        "--instance-type",
+        default=None,
+        metavar="TYPE",
+        help="with --cni vpc-cni: the emulated type (t3.small)",
+    )
+    up.add_argument(
+        "--aws-node-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --cni vpc-cni: extra aws-node env (WARM_IP_TARGET=2, MAX_ENI=1, ...)",
     )
     up.set_defaults(func=_up)
     actions.add_parser("down", help="stop everything and remove all test-bed state").set_defaults(func=_down)
@@ -100,12 +125,45 @@ def _up(args: argparse.Namespace) -> int:
     if not 576 <= args.link_mtu <= 9001:
         raise InputError(f"--link-mtu must be between 576 and 9001 (got {args.link_mtu})")
     # The node count (range and this machine's memory) is checked by lifecycle.up before anything starts.
-    lifecycle.up(
-        lifecycle.UpOptions(
-            Topology(args.topology), args.nodes_fake, args.nodes, args.link_mtu, args.hardened
-        )
+    options = lifecycle.UpOptions(
+        Topology(args.topology),
+        args.nodes_fake,
+        args.nodes,
+        args.link_mtu,
+        hardened=args.hardened,
+        vpc_cni=_vpc_cni_options(args),
     )
+    lifecycle.up(options)
     return ExitCode.OK
+
+
+def _vpc_cni_options(args: argparse.Namespace) -> VpcCniOptions | None:
+    named = [
+        flag
+        for flag, given in (
+            ("--vpc-cni-version", args.vpc_cni_version is not None),
+            ("--prefix-delegation", args.prefix_delegation),
+            ("--instance-type", args.instance_type is not None),
+            ("--aws-node-env", bool(args.aws_node_env)),
+        )
+        if given
+    ]
+    if args.cni != "vpc-cni":
+        if named:
+            raise InputError(f"{', '.join(named)}: only with --cni vpc-cni")
+        return None
+    env = []
+    for item in args.aws_node_env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InputError(f"--aws-node-env wants NAME=VALUE, got {item!r}")
+        env.append((name, value))
+    return VpcCniOptions(
+        version=args.vpc_cni_version or DEFAULT_VERSION,
+        prefix_delegation=args.prefix_delegation,
+        instance_type=args.instance_type or DEFAULT_INSTANCE_TYPE,
+        env=tuple(env),
+    )
 
 
 def _down(_args: argparse.Namespace) -> int:

@@ -34,7 +34,19 @@ MAX_NODES = 3
 DEFAULT_NODES = 2  # what `make conformance` and CI use: cross-node paths are proven for real
 DEFAULT_LINK_MTU = 1500
 
-GUARDED_RANGES = (POD_CIDR, SERVICE_CIDR, FAKE_POD_CIDR, CONTROL_PLANE_LINK, EXTERNAL_LINK, NODE_LINKS)
+# The emulated VPC of the VPC CNI profile (testbed.awsemu: its subnet, ENIs and pod addresses). It exists only
+# in the node namespaces and the router; the root namespace sinks it like the other ranges.
+VPC_CIDR = ipaddress.IPv4Network("192.168.0.0/16")
+
+GUARDED_RANGES = (
+    POD_CIDR,
+    SERVICE_CIDR,
+    FAKE_POD_CIDR,
+    CONTROL_PLANE_LINK,
+    EXTERNAL_LINK,
+    NODE_LINKS,
+    VPC_CIDR,
+)
 
 CLUSTER_DOMAIN = "cluster.local"
 NODE_NAME_PREFIX = "netconform-node-"

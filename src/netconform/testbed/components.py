@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -81,7 +82,8 @@ def kube_apiserver(layout: Layout, bins: Binaries, extra: tuple[str, ...] = ()) 
     )
 
 
-def kube_controller_manager(layout: Layout, bins: Binaries) -> Daemon:
+def kube_controller_manager(layout: Layout, bins: Binaries, allocate_node_cidrs: bool = True) -> Daemon:
+    """``allocate_node_cidrs``: False under the VPC CNI, as on EKS (pods take VPC addresses, no podCIDR)."""
     p = layout.pki
     kubeconfig = pki.kubeconfig_path(layout, pki.CONTROLLER_MANAGER)
     return Daemon(
@@ -96,7 +98,7 @@ def kube_controller_manager(layout: Layout, bins: Binaries) -> Daemon:
             f"--cluster-signing-cert-file={p / 'client-ca.crt'}",
             f"--cluster-signing-key-file={p / 'client-ca.key'}",
             f"--service-cluster-ip-range={a.SERVICE_CIDR}",
-            "--allocate-node-cidrs=true",
+            f"--allocate-node-cidrs={str(allocate_node_cidrs).lower()}",
             f"--cluster-cidr={a.POD_CIDR}",
             f"--node-cidr-mask-size={NODE_POD_CIDR_MASK}",
             "--use-service-account-credentials=true",
@@ -148,14 +150,14 @@ def _on_node(node: a.NodeSpec, nl: NodeLayout, component: str, argv: tuple[str, 
     )
 
 
-def containerd(nl: NodeLayout, node: a.NodeSpec, bins: Binaries) -> Daemon:
+def containerd(nl: NodeLayout, node: a.NodeSpec, bins: Binaries, cni_conf_dir: Path | None = None) -> Daemon:
     config = nl.config / "containerd.toml"
-    write_file(config, containerd_config(nl))
+    write_file(config, containerd_config(nl, cni_conf_dir))
     argv = (str(bins.path("containerd", "containerd")), f"--config={config}")
     return _on_node(node, nl, "containerd", argv, str(bins.dirs["containerd"]))
 
 
-def containerd_config(nl: NodeLayout) -> str:
+def containerd_config(nl: NodeLayout, cni_conf_dir: Path | None = None) -> str:
     return f"""version = 3
 root = "{nl.containerd_root}"
 state = "{nl.containerd_state}"
@@ -190,7 +192,7 @@ state = "{nl.containerd_state}"
           Root = "{nl.runc_root}"
     [plugins.'io.containerd.cri.v1.runtime'.cni]
       bin_dirs = ["{nl.bed.cni_bin_dir}"]
-      conf_dir = "{nl.cni_conf_dir}"
+      conf_dir = "{cni_conf_dir or nl.cni_conf_dir}"
       max_conf_num = 1
   [plugins.'io.containerd.grpc.v1.cri']
     stream_server_address = "127.0.0.1"
@@ -232,8 +234,18 @@ CNI_NETWORK = "netconform-pods"  # libcni names its cached results after it
 
 
 def kubelet(
-    nl: NodeLayout, node: a.NodeSpec, bins: Binaries, max_pods: int = MAX_PODS, extra: tuple[str, ...] = ()
+    nl: NodeLayout,
+    node: a.NodeSpec,
+    bins: Binaries,
+    max_pods: int = MAX_PODS,
+    extra: tuple[str, ...] = (),
+    *,
+    node_ip: ipaddress.IPv4Address | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Daemon:
+    """``extra``: more kubelet flags (the hardened bed's taint); ``node_ip``: the InternalIP when it is not
+    the node's link address (the VPC CNI's primary ENI address); ``labels``: instead of the default labels."""
+    ip = node_ip or node.ip
     config = nl.config / "kubelet.yaml"
     resolv = nl.config / "resolv.conf"
     # Pods and CoreDNS never see the machine's resolver: only the cluster DNS.
@@ -243,7 +255,7 @@ def kubelet(
             {
                 "apiVersion": "kubelet.config.k8s.io/v1beta1",
                 "kind": "KubeletConfiguration",
-                "address": str(node.ip),
+                "address": str(ip),
                 "cgroupDriver": "cgroupfs",
                 "cgroupRoot": node.cgroup_root,  # one tree per node: teardown finds every pod by it
                 "failCgroupV1": False,  # this machine is cgroup v1; 1.35+ refuses it unless told (KEP-5573)
@@ -282,22 +294,30 @@ def kubelet(
             }
         )
     )
-    labels = ",".join(f"{k}={v}" for k, v in node.labels.items())
+    label_text = ",".join(f"{k}={v}" for k, v in (labels or node.labels).items())
     argv = (
         str(bins.path("k8s", "kubelet")),
         f"--config={config}",
         f"--kubeconfig={nl.pki / 'kubelet.kubeconfig'}",
         f"--hostname-override={node.name}",
-        f"--node-ip={node.ip}",
+        f"--node-ip={ip}",
         f"--root-dir={nl.kubelet_root}",
-        f"--node-labels={labels}",
+        f"--node-labels={label_text}",
         "--v=1",
         *extra,
     )
     return _on_node(node, nl, "kubelet", argv, str(nl.bed.cni_bin_dir))
 
 
-def kube_proxy(nl: NodeLayout, node: a.NodeSpec, bins: Binaries) -> Daemon:
+def kube_proxy(
+    nl: NodeLayout,
+    node: a.NodeSpec,
+    bins: Binaries,
+    node_ip: ipaddress.IPv4Address | None = None,
+    cluster_cidr: ipaddress.IPv4Network = a.POD_CIDR,
+) -> Daemon:
+    """``cluster_cidr``: where pods live (the VPC under the VPC CNI: pod-to-Service traffic is not
+    masqueraded, so NetworkPolicy sees the pod's own address)."""
     config = nl.config / "kube-proxy.yaml"
     config.write_text(
         yaml.safe_dump(
@@ -305,11 +325,12 @@ def kube_proxy(nl: NodeLayout, node: a.NodeSpec, bins: Binaries) -> Daemon:
                 "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
                 "kind": "KubeProxyConfiguration",
                 "mode": "iptables",
-                "clusterCIDR": str(a.POD_CIDR),
+                "clusterCIDR": str(cluster_cidr),
                 "hostnameOverride": node.name,
-                "bindAddress": str(node.ip),
+                "bindAddress": str(node_ip or node.ip),
                 "clientConnection": {"kubeconfig": str(pki.kubeconfig_path(nl.bed, pki.KUBE_PROXY))},
-                "nodePortAddresses": [str(node.link)],  # NodePorts on the node's own link only
+                # NodePorts on the node's own address only
+                "nodePortAddresses": [f"{node_ip}/32" if node_ip else str(node.link)],
                 "iptables": {"localhostNodePorts": False},  # else it sets route_localnet=1
                 "conntrack": {
                     "maxPerCore": 0,

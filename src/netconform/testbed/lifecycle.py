@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import json
 import os
 import shutil
 import sys
@@ -34,9 +36,10 @@ from netconform.testbed import (
     processes,
     shell,
     sysctls,
+    vpccni,
 )
 from netconform.testbed import addresses as a
-from netconform.testbed.binaries import REPO_ROOT, Binaries, build, locate
+from netconform.testbed.binaries import COMPONENTS, REPO_ROOT, Binaries, build, locate
 from netconform.testbed.paths import HARD_CODED_HOST_PATHS, Layout, NodeLayout
 
 TESTBED_DEVIATIONS = "testbed-kube-router"  # src/netconform/data/deviations/<name>.yaml
@@ -49,6 +52,10 @@ NODE_POD_CIDR = Bound("the nodes to register and get pod CIDRs", timeout_s=90)
 NODE_READY = Bound("the nodes to report Ready", timeout_s=120)
 COREDNS_READY = Bound("CoreDNS to be Ready", timeout_s=120)
 KUBE_ROUTER_HEALTHY = Bound("kube-router to answer /healthz after a restart", timeout_s=60)
+AWS_EMU_READY = Bound("aws-emu to serve EC2 and IMDS and plug the primary ENIs", timeout_s=90)
+NODE_REGISTERED = Bound("the nodes to register", timeout_s=90)
+# Under the VPC CNI a node is Ready only once aws-node's ipamd serves and wrote the conflist: more to start.
+NODE_READY_VPC_CNI = Bound("the nodes to report Ready (aws-node's ipamd serving)", timeout_s=240)
 
 # Start order; teardown stops them in reverse. Each real node's daemons: nodes.daemon_names.
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
@@ -62,6 +69,7 @@ class UpOptions:
     nodes: int = a.DEFAULT_NODES
     link_mtu: int = a.DEFAULT_LINK_MTU
     hardened: bool = False  # production defaults: testbed/hardened.py
+    vpc_cni: vpccni.VpcCniOptions | None = None  # None: the bridge CNI (the default)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
         and current.topology is options.topology
         and current.nodes == options.nodes
         and hardened.is_hardened(layout) == options.hardened
+        and _recorded_cni(layout) == options.vpc_cni
     ):
         say(
             f"test bed: already up ({current.topology.value}, {current.nodes} nodes); "
@@ -106,10 +115,13 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     started = time.monotonic()
     say("test bed: tearing down any earlier state")
     down(layout, say=lambda _msg: None)
-    build()
+    vpc = options.vpc_cni
+    build((*COMPONENTS, *((f"vpc-cni-{vpc.version}",) if vpc else ())))
     bins = locate()
     if missing := bins.missing():
         raise CannotCheck(f"test bed: binaries missing after build: {', '.join(missing)}")
+    if vpc and options.topology is not a.Topology.ROUTABLE:
+        raise InputError("--cni vpc-cni runs the routable topology only (pods hold VPC addresses)")
     for directory in (layout.state, layout.config, layout.run, layout.lib, layout.logs):
         directory.mkdir(parents=True, exist_ok=True)
     sysctls.save(layout.saved_sysctls)
@@ -122,11 +134,21 @@ def up(options: UpOptions, layout: Layout | None = None, say: Say = print) -> St
     network.set_topology(options.topology, specs)
     layout.topology_file.write_text(options.topology.value)
     layout.nodes_file.write_text(str(options.nodes))
-    pki.generate(layout, specs)
-    _start_control_plane(layout, bins, say, hardened.apiserver_flags(layout) if options.hardened else ())
+    node_ips: dict[int, ipaddress.IPv4Address] = {}
+    if vpc:
+        vpccni.cni_file(layout).write_text(_cni_record(vpc))
+        node_ips = _start_emulator(layout, specs, vpc, say)
+    pki.generate(layout, specs, node_ips)
+    _start_control_plane(
+        layout,
+        bins,
+        say,
+        hardened.apiserver_flags(layout) if options.hardened else (),
+        allocate_node_cidrs=vpc is None,
+    )
     api = api_client(layout.admin_kubeconfig)
     addons.apply(api, addons.rbac_objects())
-    _start_nodes(layout, bins, api, specs, say, hardened_bed=options.hardened)
+    _start_nodes(layout, bins, api, specs, say, hardened_bed=options.hardened, vpc=vpc)
     processes.start(layout, components.external_host(bins))
     addons.apply(api, addons.coredns_objects())
     wait_until(COREDNS_READY, lambda: _deployment_ready(api, "kube-system", "coredns"))
@@ -166,7 +188,9 @@ def set_max_pods(max_pods: int, layout: Layout | None = None, say: Say = print) 
         name = components.node_daemon_name(node, "kubelet")
         processes.stop(layout, name)
         flags = _kubelet_flags(node, len(specs), hardened.is_hardened(layout))
-        processes.start(layout, components.kubelet(layout.node(node.index), node, bins, max_pods, flags))
+        processes.start(
+            layout, _kubelet(layout, layout.node(node.index), node, bins, max_pods=max_pods, extra=flags)
+        )
     core = client.CoreV1Api(api_client(layout.admin_kubeconfig))
 
     def applied() -> None:
@@ -282,7 +306,14 @@ def _add_nodes(layout: Layout, api: client.ApiClient, manifests: list[dict[str, 
     wait_until(bound, ready)
 
 
-def _start_control_plane(layout: Layout, bins: Binaries, say: Say, extra: tuple[str, ...] = ()) -> None:
+def _start_control_plane(
+    layout: Layout,
+    bins: Binaries,
+    say: Say,
+    extra: tuple[str, ...] = (),
+    *,
+    allocate_node_cidrs: bool = True,
+) -> None:
     say("test bed: etcd, kube-apiserver")
     layout.etcd_data.mkdir(parents=True, exist_ok=True)
     processes.start(layout, components.etcd(layout, bins))
@@ -301,7 +332,7 @@ def _start_control_plane(layout: Layout, bins: Binaries, say: Say, extra: tuple[
 
     wait_until(APISERVER_READY, apiserver_ready)
     say("test bed: kube-controller-manager, kube-scheduler")
-    processes.start(layout, components.kube_controller_manager(layout, bins))
+    processes.start(layout, components.kube_controller_manager(layout, bins, allocate_node_cidrs))
     processes.start(layout, components.kube_scheduler(layout, bins))
 
 
@@ -318,17 +349,21 @@ def _start_nodes(
     say: Say,
     *,
     hardened_bed: bool = False,
+    vpc: vpccni.VpcCniOptions | None = None,
 ) -> None:
     """All nodes in stages, so their waits overlap: containerd, images, kubelet, then (once each has its
-    pod CIDR) routes, CNI config, kube-proxy and kube-router."""
+    pod CIDR) routes, CNI config, kube-proxy and kube-router. Under the VPC CNI there is no pod CIDR: the
+    nodes' InternalIPs are their primary ENI addresses, aws-node (a DaemonSet) writes the CNI config."""
     say(f"test bed: {len(specs)} node(s): containerd and images")
     layout.cni_bin_dir.mkdir(parents=True, exist_ok=True)
     for plugin in ("bridge", "host-local", "portmap", "loopback"):
         shutil.copy2(bins.path("cni", plugin), layout.cni_bin_dir / plugin)
-    layouts = {node: nodes.prepare(layout, node) for node in specs}
+    extra_paths = vpccni.HOST_PATHS if vpc else ()
+    layouts = {node: nodes.prepare(layout, node, extra_paths) for node in specs}
     for node, nl in layouts.items():
-        processes.start(layout, components.containerd(nl, node, bins))
-    archives = _image_archives(layout, bins)
+        conf_dir = vpccni.CNI_CONF_DIR if vpc else None
+        processes.start(layout, components.containerd(nl, node, bins, conf_dir))
+    archives = _image_archives(layout, bins, vpc)
     for node, nl in layouts.items():
         _wait_containerd(layout, node, nl)
         for archive in archives:
@@ -336,7 +371,7 @@ def _start_nodes(
     say("test bed: kubelets")
     for node, nl in layouts.items():
         flags = _kubelet_flags(node, len(specs), hardened_bed)
-        processes.start(layout, components.kubelet(nl, node, bins, extra=flags))
+        processes.start(layout, _kubelet(layout, nl, node, bins, extra=flags))
     core = client.CoreV1Api(api)
 
     def pod_cidrs() -> dict[a.NodeSpec, str]:
@@ -347,28 +382,26 @@ def _start_nodes(
                 cidr = core.read_node(node.name).spec.pod_cidr
             except ApiException as err:
                 raise NotYet(f"{node.name} not registered ({err.status})") from err
-            if not cidr:
+            if not cidr and vpc is None:
                 raise NotYet(f"{node.name} has no pod CIDR yet")
-            found[node] = str(cidr)
+            found[node] = str(cidr or "")
         return found
 
-    cidrs = wait_until(NODE_POD_CIDR, pod_cidrs)
+    cidrs = wait_until(NODE_REGISTERED if vpc else NODE_POD_CIDR, pod_cidrs)
     # Every kubelet re-applies its kernel tunables at start; all have by now (they registered after).
     sysctls.restore(layout.saved_sysctls, sysctls.RESTORE_AFTER_KUBELET)
-    say("test bed: routes, kube-proxy, kube-router")
-    for node, cidr in cidrs.items():
-        # Read after registration, never guessed: the range allocator hands CIDRs out in arrival order.
-        network.route_pods(node, cidr)
-        nl = layouts[node]
-        components.write_file(nl.cni_conf_dir / "10-netconform.conflist", components.cni_conflist(nl, cidr))
-        processes.start(layout, components.kube_proxy(nl, node, bins))
-        processes.start(layout, components.kube_router(nl, node, bins))
+    say("test bed: routes, kube-proxy, kube-router" + (", aws-node" if vpc else ""))
+    _node_networking(layout, bins, layouts, cidrs, vpc)
+    if vpc:
+        addons.apply(api, vpccni.objects(vpc))
 
     def nodes_ready() -> None:
         waiting = []
         for node in specs:
             for name in nodes.daemon_names(node):
                 processes.ensure_alive(layout, name)
+            if vpc:
+                processes.ensure_alive(layout, vpccni.EMULATOR)
             got = core.read_node(node.name)
             ready = next((c for c in got.status.conditions or [] if c.type == "Ready"), None)
             if ready is None or ready.status != "True":
@@ -378,8 +411,99 @@ def _start_nodes(
         if waiting:
             raise NotYet("; ".join(waiting))
 
-    wait_until(NODE_READY, nodes_ready)
+    wait_until(NODE_READY_VPC_CNI if vpc else NODE_READY, nodes_ready)
     sysctls.restore(layout.saved_sysctls, sysctls.RESTORE_AFTER_KUBELET)
+
+
+def _node_networking(
+    layout: Layout,
+    bins: Binaries,
+    layouts: dict[a.NodeSpec, NodeLayout],
+    cidrs: dict[a.NodeSpec, str],
+    vpc: vpccni.VpcCniOptions | None,
+) -> None:
+    node_ips = vpccni.node_ips(layout) if vpc else {}
+    for node, cidr in cidrs.items():
+        nl = layouts[node]
+        if vpc is None:
+            # Read after registration, never guessed: the range allocator hands CIDRs out in arrival order.
+            network.route_pods(node, cidr)
+            components.write_file(
+                nl.cni_conf_dir / "10-netconform.conflist", components.cni_conflist(nl, cidr)
+            )
+        elif node.index == 1:
+            network.route_services(node)
+        cluster_cidr = a.VPC_CIDR if vpc else a.POD_CIDR
+        processes.start(layout, components.kube_proxy(nl, node, bins, node_ips.get(node.index), cluster_cidr))
+        processes.start(layout, components.kube_router(nl, node, bins))
+
+
+def _kubelet(
+    layout: Layout,
+    nl: NodeLayout,
+    node: a.NodeSpec,
+    bins: Binaries,
+    *,
+    max_pods: int | None = None,
+    extra: tuple[str, ...] = (),
+) -> processes.Daemon:
+    """The node's kubelet; under the VPC CNI with the primary ENI address as InternalIP, the emulated type's
+    labels and (unless told) the calculator's max pods for that type, as EKS's bootstrap sets them."""
+    vpc = _recorded_cni(layout)
+    if vpc is None:
+        return components.kubelet(nl, node, bins, max_pods or components.MAX_PODS, extra)
+    return components.kubelet(
+        nl,
+        node,
+        bins,
+        max_pods or vpccni.kubelet_max_pods(vpc),
+        extra,
+        node_ip=vpccni.node_ips(layout)[node.index],
+        labels=vpccni.node_labels(node, vpc.instance_type),
+    )
+
+
+def _start_emulator(
+    layout: Layout, specs: tuple[a.NodeSpec, ...], vpc: vpccni.VpcCniOptions, say: Say
+) -> dict[int, ipaddress.IPv4Address]:
+    say(f"test bed: aws-emu (EC2 + IMDS, {vpc.instance_type} per node, VPC {a.VPC_CIDR})")
+    vpccni.world_file(layout).unlink(missing_ok=True)
+    daemon = vpccni.emulator(layout, [n.name for n in specs], vpc.instance_type, sys.executable)
+    processes.start(layout, daemon)
+
+    def world() -> dict[int, ipaddress.IPv4Address]:
+        processes.ensure_alive(layout, vpccni.EMULATOR)
+        ips = vpccni.node_ips(layout)
+        if len(ips) != len(specs):
+            raise NotYet("no world file yet")
+        return ips
+
+    return wait_until(AWS_EMU_READY, world)
+
+
+def _cni_record(vpc: vpccni.VpcCniOptions) -> str:
+    return json.dumps(
+        {
+            "version": vpc.version,
+            "prefix_delegation": vpc.prefix_delegation,
+            "instance_type": vpc.instance_type,
+            "env": [list(kv) for kv in vpc.env],
+        }
+    )
+
+
+def _recorded_cni(layout: Layout) -> vpccni.VpcCniOptions | None:
+    """The VPC CNI options the running bed was brought up with (None: the bridge)."""
+    try:
+        record = json.loads(vpccni.cni_file(layout).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return vpccni.VpcCniOptions(
+        version=record["version"],
+        prefix_delegation=record["prefix_delegation"],
+        instance_type=record["instance_type"],
+        env=tuple((k, v) for k, v in record["env"]),
+    )
 
 
 def _wait_containerd(layout: Layout, node: a.NodeSpec, nl: NodeLayout) -> None:
@@ -391,18 +515,26 @@ def _wait_containerd(layout: Layout, node: a.NodeSpec, nl: NodeLayout) -> None:
     wait_until(CONTAINERD_SOCKET, socket_ready)
 
 
-def _image_archives(layout: Layout, bins: Binaries) -> list[Path]:
+def _image_archives(layout: Layout, bins: Binaries, vpc: vpccni.VpcCniOptions | None = None) -> list[Path]:
     porter = _porter_dir()
-    specs = (
+    specs = [
         images.pause_image_spec(bins.path("pause", "pause")),
         images.probe_image_spec(bins.path("k8s", "agnhost"), porter),
         images.coredns_image_spec(bins.path("coredns", "coredns")),
-    )
+    ]
+    if vpc:
+        # Both versions, so that a rolling update of the DaemonSet finds the other one on every node.
+        specs += [
+            vpccni.image_spec(vpccni.bin_dir(v), v) for v in vpccni.VERSIONS if vpccni.bin_dir(v).exists()
+        ]
     archives = []
     for spec in specs:
-        # Archives are cached beside the binaries, keyed by the reference and the binaries' cache dirs.
+        # Archives are cached beside the binaries, keyed by the reference and the binaries' cache dirs (and
+        # for aws-node, whose entrypoint is generated, by that too).
         key = spec.reference.replace("/", "_").replace(":", "_")
         sources = "\n".join(sorted(map(str, spec.files.values())))
+        if spec.reference.startswith(vpccni.IMAGE_REPOSITORY):
+            sources += "\n".join(sorted(spec.texts.values()))
         archive = layout.images / f"{key}-{hashlib.sha256(sources.encode()).hexdigest()[:12]}.tar"
         if not archive.exists():
             images.write_archive(spec, archive)
@@ -450,6 +582,8 @@ def down(layout: Layout | None = None, say: Say = print) -> list[str]:
     for name in ("kwok", "external-host"):
         processes.stop(layout, name)
     problems: list[str] = []
+    # aws-emu removes its routes and ENI links on SIGTERM; deleting the namespaces below removes them anyway.
+    processes.stop(layout, vpccni.EMULATOR)
     for index in nodes.indices(layout):
         problems += nodes.tear_down(layout, index)
     problems += nodes.release_pins(layout)

@@ -89,7 +89,7 @@ def set_up() -> None:
     if not succeeds(["ip", "link", "show", a.SINK_BRIDGE]):
         run(["ip", "link", "add", a.SINK_BRIDGE, "type", "bridge"])
     run(["ip", "link", "set", a.SINK_BRIDGE, "up"])
-    for cidr in (a.POD_CIDR, a.SERVICE_CIDR, a.FAKE_POD_CIDR, a.EXTERNAL_LINK, a.NODE_LINKS):
+    for cidr in (a.POD_CIDR, a.SERVICE_CIDR, a.FAKE_POD_CIDR, a.EXTERNAL_LINK, a.NODE_LINKS, a.VPC_CIDR):
         run(["ip", "route", "replace", str(cidr), "dev", a.SINK_BRIDGE])
     _install_guard(external_interfaces())
 
@@ -124,9 +124,13 @@ def route_pods(node: a.NodeSpec, pod_cidr: str) -> None:
     """The router's route to the node's pods (host-gw style: the node is the next hop for its pod CIDR)."""
     run(["ip", "-n", a.CP_NETNS, "route", "replace", pod_cidr, "via", str(node.ip)])
     if node.index == 1:
-        # The API server reaches Services (webhooks, aggregated APIs) through node 1's kube-proxy, which
-        # masquerades it (its source is outside clusterCIDR), so the answer comes back the same way.
-        run(["ip", "-n", a.CP_NETNS, "route", "replace", str(a.SERVICE_CIDR), "via", str(node.ip)])
+        route_services(node)
+
+
+def route_services(node: a.NodeSpec) -> None:
+    """The API server reaches Services (webhooks, aggregated APIs) through this node's kube-proxy, which
+    masquerades it (its source is outside clusterCIDR), so the answer comes back the same way."""
+    run(["ip", "-n", a.CP_NETNS, "route", "replace", str(a.SERVICE_CIDR), "via", str(node.ip)])
 
 
 def router_routes() -> list[str]:

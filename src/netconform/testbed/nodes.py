@@ -30,26 +30,36 @@ def daemon_names(node: a.NodeSpec) -> tuple[str, ...]:
     return tuple(f"n{node.index}-{c}" for c in COMPONENTS)
 
 
-def prepare(layout: Layout, node: a.NodeSpec) -> NodeLayout:
-    """Directories, cgroup root and the pinned private mount namespace of ``node``."""
+def prepare(layout: Layout, node: a.NodeSpec, extra_host_paths: tuple[Path, ...] = ()) -> NodeLayout:
+    """Directories, cgroup root and the pinned private mount namespace of ``node``; ``extra_host_paths`` are
+    made the node's own as well (the VPC CNI's /etc/cni/net.d, /run/aws-node, ...)."""
     nl = layout.node(node.index)
-    for directory in nl.directories():
+    for directory in (*nl.directories(), *(nl.private(p) for p in extra_host_paths)):
         directory.mkdir(parents=True, exist_ok=True)
     host.create_node_cgroups(node.cgroup_root)
-    _ensure_host_dirs(layout, HARD_CODED_HOST_PATHS)
+    _ensure_host_dirs(layout, (*HARD_CODED_HOST_PATHS, *extra_host_paths))
     _pin_dir(layout.mount_ns_dir)
     if not _is_mount_point(nl.mount_ns):
         nl.mount_ns.touch()
         run(["unshare", f"--mount={nl.mount_ns}", "--propagation", "private", "true"])
-    run(["nsenter", f"--mount={nl.mount_ns}", "--", "sh", "-euc", _inside_script(layout, nl)])
+    run(
+        [
+            "nsenter",
+            f"--mount={nl.mount_ns}",
+            "--",
+            "sh",
+            "-euc",
+            _inside_script(layout, nl, extra_host_paths),
+        ]
+    )
     return nl
 
 
-def _inside_script(layout: Layout, nl: NodeLayout) -> str:
+def _inside_script(layout: Layout, nl: NodeLayout, extra: tuple[Path, ...] = ()) -> str:
     """Run once inside the new namespace: drop copies of other namespaces' pins (they would keep those
     namespaces alive), then put the node's own directories behind the hard-coded host paths."""
     drop = " ".join(str(p) for p in (layout.mount_ns_dir, Path("/run/netns")))
-    binds = "\n".join(f"mount --bind {nl.private(p)} {p}" for p in HARD_CODED_HOST_PATHS)
+    binds = "\n".join(f"mount --bind {nl.private(p)} {p}" for p in (*HARD_CODED_HOST_PATHS, *extra))
     return f"""
 for prefix in {drop}; do
   for m in $(awk -v p="$prefix/" 'index($5, p) == 1 {{print $5}}' /proc/self/mountinfo | sort -r); do
@@ -104,7 +114,7 @@ def remove_created_host_dirs(layout: Layout) -> None:
         created = layout.created_host_dirs.read_text().split()
     except FileNotFoundError:
         return
-    for path in created:
+    for path in reversed(created):
         try:
             Path(path).rmdir()
         except OSError:
@@ -115,9 +125,11 @@ def remove_created_host_dirs(layout: Layout) -> None:
 def _ensure_host_dirs(layout: Layout, paths: Iterable[Path]) -> None:
     created = []
     for path in paths:
-        if not path.exists():
-            path.mkdir(parents=True)
-            created.append(str(path))
+        # Each missing level is recorded, outermost first (/etc/cni, then /etc/cni/net.d); rmdir'd in reverse.
+        for level in (*reversed(path.parents), path):
+            if not level.exists():
+                level.mkdir()
+                created.append(str(level))
     if created:
         layout.created_host_dirs.parent.mkdir(parents=True, exist_ok=True)
         with layout.created_host_dirs.open("a") as record:

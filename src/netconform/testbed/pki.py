@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +40,11 @@ def api_server_url() -> str:
     return f"https://{a.API_IP}:{a.API_PORT}"
 
 
-def generate(layout: Layout, nodes: Sequence[a.NodeSpec] = (a.FIRST_NODE,)) -> None:
+def generate(
+    layout: Layout,
+    nodes: Sequence[a.NodeSpec] = (a.FIRST_NODE,),
+    node_ips: Mapping[int, ipaddress.IPv4Address] | None = None,
+) -> None:
     """Write CAs, serving and client certificates, the service-account key and one kubeconfig per identity;
     each node gets its own kubelet identity (system:node:<name>, so the Node authorizer and NodeRestriction
     treat it as that node) and serving certificate for its InternalIP."""
@@ -73,7 +77,8 @@ def generate(layout: Layout, nodes: Sequence[a.NodeSpec] = (a.FIRST_NODE,)) -> N
     for node in nodes:
         node_pki = layout.node(node.index).pki
         node_pki.mkdir(parents=True, exist_ok=True)
-        serving = server_ca.issue(node.name, dns_names=(node.name,), ip_addresses=(node.ip,), server=True)
+        ips = (node.ip, *([node_ips[node.index]] if node_ips and node.index in node_ips else []))
+        serving = server_ca.issue(node.name, dns_names=(node.name,), ip_addresses=ips, server=True)
         _write_pair(node_pki, "kubelet-serving", serving)
         client = client_ca.issue(f"system:node:{node.name}", organizations=("system:nodes",), client=True)
         kubeconfig = node_pki / "kubelet.kubeconfig"

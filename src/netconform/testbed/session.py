@@ -1,4 +1,5 @@
-"""``python -m netconform.testbed.session [--topology T] [--nodes N] -- CMD ...``
+"""``python -m netconform.testbed.session [--topology T] [--nodes N] [--cni vpc-cni [--vpc-cni-version V]
+[--instance-type T]] -- CMD ...``
 
 Run CMD against the test bed: bring it up when it is not running, and tear down afterwards only what this
 session started (a test bed someone else brought up is left as it was). The exit code is CMD's.
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from netconform.errors import ExitCode, InputError, NetconformError
-from netconform.testbed import hardened, lifecycle
+from netconform.testbed import hardened, lifecycle, vpccni
 from netconform.testbed.addresses import DEFAULT_NODES, Topology
 from netconform.testbed.paths import Layout
 
@@ -33,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--nodes-fake", type=int, default=0)
     parser.add_argument("--nodes", type=int, default=DEFAULT_NODES)
     parser.add_argument("--hardened", action="store_true", help="production defaults (testbed/hardened.py)")
+    parser.add_argument("--cni", choices=("bridge", "vpc-cni"), default="bridge")
+    parser.add_argument("--vpc-cni-version", default=vpccni.DEFAULT_VERSION)
+    parser.add_argument("--instance-type", default=vpccni.DEFAULT_INSTANCE_TYPE)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
@@ -44,8 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         try:
+            vpc = (
+                vpccni.VpcCniOptions(version=args.vpc_cni_version, instance_type=args.instance_type)
+                if args.cni == "vpc-cni"
+                else None
+            )
             options = lifecycle.UpOptions(
-                Topology(args.topology), args.nodes_fake, args.nodes, hardened=args.hardened
+                Topology(args.topology), args.nodes_fake, args.nodes, hardened=args.hardened, vpc_cni=vpc
             )
             lifecycle.up(options, layout)
         except InputError as err:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 
-# The emulated VPC. 192.168.0.0/16 is eksctl's default and overlaps nothing in testbed/addresses.py
-# (10.244/16,
-# 10.96/16, 10.250/16, 172.30.0.0/30, 172.30.1.0/30) nor the machine (192.0.2.0/24). It belongs in
-# addresses.GUARDED_RANGES once the bed routes it (the bed integration; addresses.py is not edited here).
-VPC_CIDR = ipaddress.IPv4Network("192.168.0.0/16")
+from netconform.testbed import addresses
+
+# The emulated VPC. 192.168.0.0/16 is eksctl's default and overlaps nothing else in testbed/addresses.py
+# (10.244/16, 10.96/16, 10.250/16, 172.30.0.0/30, 172.30.1.0/30) nor the machine (192.0.2.0/24); it is in
+# addresses.GUARDED_RANGES and the root namespace's sink.
+VPC_CIDR = addresses.VPC_CIDR
 NODE_SUBNET_CIDR = ipaddress.IPv4Network("192.168.32.0/19")
 REGION = "us-west-2"
 ZONE = "us-west-2a"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any, Protocol
@@ -46,6 +47,9 @@ class Emulator:
     host: str = "127.0.0.1"
     ec2_port: int = 0
     hooks: list[EniHook] = field(default_factory=list)
+    # Called with the moto backend after every EC2 request that may change addresses or attachments, before
+    # EC2 answers: the datapath routes what was assigned before ipamd hands it to a pod.
+    changed: list[Callable[[Any], None]] = field(default_factory=list)
     instances: dict[str, EmulatedInstance] = field(default_factory=dict)
     _servers: list[ThreadingHTTPServer] = field(default_factory=list)
     _moto: Any = None
@@ -109,6 +113,18 @@ class Emulator:
         self.instances[node] = inst
         return inst
 
+    def serve_imds_by_source(self, port: int) -> str:
+        """One IMDS on host:port for every instance, answering as the instance whose primary ENI holds the
+        client's address (the bed's nodes reach it from their primary ENI addresses)."""
+
+        def by_source(client: str) -> str | None:
+            return next((i.instance_id for i in self.instances.values() if i.primary_ip == client), None)
+
+        srv = imds.server(self.backend, by_source, REGION, ACCOUNT, (self.host, port))
+        threading.Thread(target=srv.serve_forever, name="imds-by-source", daemon=True).start()
+        self._servers.append(srv)
+        return f"http://{self.host}:{srv.server_port}"
+
     def stop(self) -> None:
         for srv in self._servers:
             srv.shutdown()
@@ -128,6 +144,22 @@ def _notify(event: EniEvent) -> None:
     for emu in list(_EMULATORS):
         for hook in emu.hooks:
             hook(event)
+
+
+def _notify_changed() -> None:
+    for emu in list(_EMULATORS):
+        for hook in emu.changed:
+            hook(emu.backend)
+
+
+# EC2 actions after which the addresses or attachments of an ENI may differ.
+_CHANGING_ACTIONS = (
+    "attach_network_interface",
+    "detach_network_interface",
+    "assign_private_ip_addresses",
+    "unassign_private_ip_addresses",
+    "delete_network_interface",
+)
 
 
 def _install_hooks(emu: Emulator) -> None:
@@ -155,3 +187,20 @@ def _install_hooks(emu: Emulator) -> None:
 
     setattr(m.NetworkInterfaceBackend, "attach_network_interface", attach)  # noqa: B010
     setattr(m.NetworkInterfaceBackend, "detach_network_interface", detach)  # noqa: B010
+
+    # At the response layer, after the fidelity patches (prefixes are assigned there, not in the backend).
+    from moto.ec2.responses import elastic_network_interfaces as r
+
+    for action in _CHANGING_ACTIONS:
+        original = getattr(r.ElasticNetworkInterfaces, action)
+        _HOOKED[f"response:{action}"] = original
+        setattr(r.ElasticNetworkInterfaces, action, _then_notify(original))
+
+
+def _then_notify(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(self: Any) -> Any:
+        result = original(self)
+        _notify_changed()
+        return result
+
+    return wrapped

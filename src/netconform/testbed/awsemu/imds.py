@@ -8,6 +8,7 @@ absent key (ipv4-prefix on an ENI without prefixes), and the IMDSv2 token PUT.""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -84,8 +85,18 @@ def identity_document(backend: Any, instance_id: str, region: str, account: str)
 
 
 def server(
-    backend: Any, instance_id: str, region: str, account: str, address: tuple[str, int]
+    backend: Any,
+    instance: str | Callable[[str], str | None],
+    region: str,
+    account: str,
+    address: tuple[str, int],
 ) -> ThreadingHTTPServer:
+    """One IMDS: of one instance, or (``instance`` a function of the client's address) of whichever instance
+    asks, as EC2's single 169.254.169.254 does; an address no instance owns gets 404."""
+
+    def instance_of(client: str) -> str | None:
+        return instance if isinstance(instance, str) else instance(client)
+
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # quiet: ipamd polls every few seconds
             pass
@@ -99,7 +110,8 @@ def server(
             self.wfile.write(data)
 
         def do_PUT(self) -> None:
-            if self.path != "/latest/api/token":
+            instance_id = instance_of(self.client_address[0])
+            if instance_id is None or self.path != "/latest/api/token":
                 return self._send(404)
             ttl = self.headers.get(TOKEN_TTL_HEADER)
             if ttl is None or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
@@ -107,6 +119,9 @@ def server(
             return self._send(200, f"aws-emu-token-{instance_id}")
 
         def do_GET(self) -> None:
+            instance_id = instance_of(self.client_address[0])
+            if instance_id is None:
+                return self._send(404)
             path = self.path.split("?")[0]
             if path == IDENTITY:
                 return self._send(200, identity_document(backend, instance_id, region, account))

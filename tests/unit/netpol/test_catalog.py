@@ -9,9 +9,9 @@ import pytest
 
 from netconform.core.netpol.cases import (
     CASES,
+    Case,
     Cidr,
     NsName,
-    ScenarioCase,
     World,
     by_id,
     expected_tables,
@@ -39,7 +39,7 @@ def test_the_catalog_is_big_enough_and_covers_every_category() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_every_case_parses_and_its_table_differs_from_the_baseline_somewhere(case: ScenarioCase) -> None:
+def test_every_case_parses_and_its_table_differs_from_the_baseline_somewhere(case: Case) -> None:
     tables = expected_tables(case, WORLD)
     assert len(tables) == len(case.steps)
     blocked = [sum(1 for *_, cell in table.cells() if cell is Cell.BLOCKED) for table in tables]
@@ -48,14 +48,14 @@ def test_every_case_parses_and_its_table_differs_from_the_baseline_somewhere(cas
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_cases_never_touch_the_service_selector_label(case: ScenarioCase) -> None:
+def test_cases_never_touch_the_service_selector_label(case: Case) -> None:
     for step in case.steps:
         for changes in step.pod_labels.values():
             assert POD_LABEL not in changes
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_dns_augmentation_does_not_change_the_probed_cells(case: ScenarioCase) -> None:
+def test_dns_augmentation_does_not_change_the_probed_cells(case: Case) -> None:
     assert expected_tables(case, WORLD, dns_egress=True) == expected_tables(case, WORLD)
 
 

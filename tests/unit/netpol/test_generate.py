@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netconform.core.netpol.cases import ScenarioCase, World, expected_tables, resolve
+from netconform.core.netpol.cases import Case, World, expected_tables, resolve
 from netconform.core.netpol.cases.model import POD_KEYS, POD_LABEL, Cidr, NsName
 from netconform.core.netpol.generate import CATEGORY, MAX_POLICIES, case_at, case_id, generate, parse_case_ref
 from netconform.core.netpol.parse import parse_policy
@@ -25,7 +25,7 @@ SPREAD = World.model(
 )
 
 
-def docs(case: ScenarioCase) -> Iterator[Any]:
+def docs(case: Case) -> Iterator[Any]:
     for step in case.steps:
         yield from step.apply
 
@@ -127,7 +127,7 @@ def test_most_generated_cases_say_something() -> None:
 
 # --- helpers ------------------------------------------------------------------------------------------------
 def _plain(value: Any) -> Any:
-    if isinstance(value, ScenarioCase):
+    if isinstance(value, Case):
         return _plain([value.steps, value.protocols])
     if isinstance(value, Cidr | NsName):
         return repr(value)
@@ -142,7 +142,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _text(case: ScenarioCase) -> str:
+def _text(case: Case) -> str:
     return json.dumps(_plain(case))
 
 
@@ -156,14 +156,14 @@ def _walk(value: Any) -> Iterator[Any]:
             yield from _walk(item)
 
 
-def _ip_blocks(case: ScenarioCase) -> Iterator[dict[str, Any]]:
+def _ip_blocks(case: Case) -> Iterator[dict[str, Any]]:
     for doc in docs(case):
         for node in _walk(doc["spec"]):
             if isinstance(node, dict) and "ipBlock" in node:
                 yield node["ipBlock"]
 
 
-def _features(case: ScenarioCase) -> set[str]:
+def _features(case: Case) -> set[str]:
     found: set[str] = set()
     found.add(f"policies-{len(list(docs(case)))}")
     if len(case.steps) > 1:

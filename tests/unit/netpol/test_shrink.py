@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from netconform.core.netpol import PolicyEngine
-from netconform.core.netpol.cases import ScenarioCase, World, expected_tables, states
+from netconform.core.netpol.cases import Case, World, expected_tables, states
 from netconform.core.netpol.cases.model import engine_inputs
 from netconform.core.netpol.generate import generate
 from netconform.core.netpol.policy import NetworkPolicy, PortRule, Rule
@@ -25,7 +25,7 @@ def ignore_end_port(policy: NetworkPolicy) -> NetworkPolicy:
     return replace(policy, ingress=tuple(map(rule, policy.ingress)), egress=tuple(map(rule, policy.egress)))
 
 
-def buggy_tables(case: ScenarioCase) -> list[TruthTable]:
+def buggy_tables(case: Case) -> list[TruthTable]:
     tables = []
     for state in states(case):
         cluster, policies = engine_inputs(state, WORLD)
@@ -34,14 +34,14 @@ def buggy_tables(case: ScenarioCase) -> list[TruthTable]:
     return tables
 
 
-def disagrees(case: ScenarioCase) -> bool:
+def disagrees(case: Case) -> bool:
     return expected_tables(case, WORLD) != buggy_tables(case)
 
 
-def counting(predicate: Callable[[ScenarioCase], bool]) -> tuple[Callable[[ScenarioCase], bool], list[int]]:
+def counting(predicate: Callable[[Case], bool]) -> tuple[Callable[[Case], bool], list[int]]:
     calls = [0]
 
-    def wrapped(case: ScenarioCase) -> bool:
+    def wrapped(case: Case) -> bool:
         calls[0] += 1
         return predicate(case)
 

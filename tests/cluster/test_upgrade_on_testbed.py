@@ -22,7 +22,7 @@ from netconform.testbed.addresses import Topology
 
 # tests/aws is not a package; its fixtures module is shared by both tiers.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "aws"))
-from aws_world import ENV_SCHEMA, World, fake_credentials, moto, moto_url, world
+from aws_world import ENV_SCHEMA, AwsWorld, fake_credentials, moto, moto_url, world
 
 __all__ = ["fake_credentials", "moto", "moto_url", "world"]
 REPO = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def stand_in_aws_node(env: dict[str, str]) -> dict[str, Any]:
 def test_drift_check_reads_the_running_aws_node(
     kube: KubeCluster,
     namespace: str,
-    world: World,
+    world: AwsWorld,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

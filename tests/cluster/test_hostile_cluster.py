@@ -23,7 +23,12 @@ def broken_webhook(run_id: str, namespace: str, service: str) -> dict:
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
-        "metadata": {"name": f"broken-policy-{run_id}", "labels": labels.harness_labels(f"{run_id}x")},
+        # Not labelled as the harness's: the pre-run check rightly ignores the harness's own webhooks (the
+        # apiserver suite's), and this one stands for a cluster's. The `registered` fixture deletes it.
+        "metadata": {
+            "name": f"broken-policy-{run_id}",
+            "labels": {"app.kubernetes.io/name": "broken-policy"},
+        },
         "webhooks": [
             {
                 "name": "deny.broken-policy.example.com",

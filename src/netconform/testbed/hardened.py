@@ -29,7 +29,7 @@ from netconform.adapters.tls import CertificateAuthority
 from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.testbed import addons, policy_webhook, processes, shell
 from netconform.testbed import addresses as a
-from netconform.testbed.kwok_nodes import FAKE_ANNOTATION
+from netconform.testbed.kwok_nodes import fake_node
 from netconform.testbed.paths import Layout
 from netconform.testbed.processes import Daemon
 
@@ -157,23 +157,7 @@ def webhook_configuration(ca_pem: bytes) -> dict[str, Any]:
 def special_node_manifests() -> list[dict[str, Any]]:
     capacity = {"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "100Gi"}
     return [
-        {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {
-                "name": name,
-                "annotations": {FAKE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
-                "labels": {
-                    "kubernetes.io/hostname": name,
-                    "kubernetes.io/os": "linux",
-                    "kubernetes.io/arch": "amd64",
-                    "netconform.io/special-node": "true",
-                    **labels,
-                },
-            },
-            "spec": {"taints": taints, "providerID": f"kwok://{name}"},
-            "status": {"capacity": capacity, "allocatable": capacity},
-        }
+        fake_node(name, {"netconform.io/special-node": "true", **labels}, taints, capacity)
         for name, labels, taints in SPECIAL_NODES
     ]
 

@@ -36,6 +36,19 @@ def node_manifest(index: int) -> dict[str, Any]:
     pods = max_pods(bundled_limits()[instance_type], DensityOptions()).value
     name = f"kwok-{group}-{index:04d}"
     capacity = {"cpu": "8", "memory": "32Gi", "pods": str(pods), "ephemeral-storage": "100Gi"}
+    labels = {
+        **FAKE_LABEL,
+        "node.kubernetes.io/instance-type": instance_type,
+        "eks.amazonaws.com/nodegroup": group,
+        "topology.kubernetes.io/zone": ZONES[index % len(ZONES)],
+    }
+    return fake_node(name, labels, [TAINT], capacity)
+
+
+def fake_node(
+    name: str, labels: dict[str, str], taints: list[dict[str, str]], capacity: dict[str, str]
+) -> dict[str, Any]:
+    """A Node that KWOK manages (by the annotation) with these labels over the standard ones, and taints."""
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -43,16 +56,13 @@ def node_manifest(index: int) -> dict[str, Any]:
             "name": name,
             "annotations": {FAKE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
             "labels": {
-                **FAKE_LABEL,
                 "kubernetes.io/hostname": name,
                 "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64",
-                "node.kubernetes.io/instance-type": instance_type,
-                "eks.amazonaws.com/nodegroup": group,
-                "topology.kubernetes.io/zone": ZONES[index % len(ZONES)],
+                **labels,
             },
         },
-        "spec": {"taints": [TAINT], "providerID": f"kwok://{name}"},
+        "spec": {"taints": taints, "providerID": f"kwok://{name}"},
         "status": {"capacity": capacity, "allocatable": capacity},
     }
 

@@ -29,7 +29,7 @@ from netconform.adapters.waits import Bound, NotYet, wait_until
 from netconform.core.run.outcomes import Outcome
 from netconform.errors import RunExitCode
 from netconform.testbed import images, lifecycle
-from tests.cluster.test_rbac_minimal import SA_NAMESPACE, apply, remove, shipped
+from tests.cluster.shipped_rbac import SA_NAMESPACE, shipped_rbac_applied
 
 REPO = Path(__file__).resolve().parents[2]
 VERSION = netconform.__version__
@@ -67,15 +67,8 @@ def run_id_of(output: str) -> str:
 @pytest.fixture(scope="module")
 def roles(kube: KubeCluster) -> Iterator[list[dict[str, Any]]]:
     """deploy/rbac.yaml applied: the role the run's ServiceAccount is bound to, and its example identities."""
-    docs = shipped()
-    for doc in docs:
-        apply(kube, doc)
-    yield docs
-    for doc in reversed(docs):
-        remove(kube, doc)
-    # tests/cluster/test_rbac_minimal.py applies the same objects next: its namespace must be gone, not
-    # terminating, by then.
-    kube.wait_namespaces_gone([SA_NAMESPACE])
+    with shipped_rbac_applied(kube) as docs:
+        yield docs
 
 
 @pytest.fixture(scope="module")

@@ -9,78 +9,32 @@ from __future__ import annotations
 import copy
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from child_pytest import pytest_command, run_pytest
 
 from netconform.adapters.junit import load_run
 from netconform.adapters.kube import labels
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.adapters.kube.errors import Conflict, NotFound, call
 from netconform.adapters.kube.serviceaccount_kubeconfig import write_serviceaccount_kubeconfig
 from netconform.core.run.outcomes import Outcome
 from netconform.errors import RunExitCode
+from tests.cluster.shipped_rbac import SA_NAMESPACE, apply, remove, shipped_rbac_applied
 
 REPO = Path(__file__).resolve().parents[2]
-RBAC_FILE = REPO / "deploy" / "rbac.yaml"
-SA_NAMESPACE = "netconform-system"
 # What runs as the ServiceAccount: every suite that exists (minus the disruptive fill test, which is
 # serial and slow) and the test bed's basics (namespaces, pods, Services, exec, a NetworkPolicy).
 FULL_RUN = os.environ.get("NETCONFORM_RBAC_TARGETS", "suites tests/cluster/test_testbed_basics.py").split()
 RUN_TIMEOUT_S = 1500
 
 
-def shipped() -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(RBAC_FILE.read_text()) if doc]
-
-
-def apply(kube: KubeCluster, doc: dict[str, Any]) -> None:
-    """Create or replace one object of the kinds rbac.yaml holds."""
-    kind, name = doc["kind"], doc["metadata"]["name"]
-    namespace = doc["metadata"].get("namespace")
-    create, replace = {
-        "ClusterRole": (kube.rbac.create_cluster_role, kube.rbac.replace_cluster_role),
-        "ClusterRoleBinding": (kube.rbac.create_cluster_role_binding, kube.rbac.replace_cluster_role_binding),
-        "Namespace": (kube.core.create_namespace, kube.core.replace_namespace),
-        "ServiceAccount": (
-            lambda body: kube.core.create_namespaced_service_account(namespace, body),
-            lambda n, body: kube.core.replace_namespaced_service_account(n, namespace, body),
-        ),
-    }[kind]
-    try:
-        call(f"create {kind} {name}", lambda: create(doc))
-    except Conflict:
-        if kind not in ("Namespace", "ServiceAccount"):  # those have nothing to update
-            call(f"replace {kind} {name}", lambda: replace(name, doc))
-
-
-def remove(kube: KubeCluster, doc: dict[str, Any]) -> None:
-    kind, name = doc["kind"], doc["metadata"]["name"]
-    namespace = doc["metadata"].get("namespace")
-    deleters: dict[str, Callable[[], Any]] = {
-        "ClusterRole": lambda: kube.rbac.delete_cluster_role(name),
-        "ClusterRoleBinding": lambda: kube.rbac.delete_cluster_role_binding(name),
-        "Namespace": lambda: kube.core.delete_namespace(name),
-        "ServiceAccount": lambda: kube.core.delete_namespaced_service_account(name, namespace),
-    }
-    try:
-        call(f"delete {kind} {name}", deleters[kind])
-    except NotFound:
-        pass
-
-
 @pytest.fixture(scope="module")
 def rbac_applied(kube: KubeCluster) -> Iterator[list[dict[str, Any]]]:
-    docs = shipped()
-    for doc in docs:
-        apply(kube, doc)
-    yield docs
-    for doc in reversed(docs):
-        remove(kube, doc)
+    with shipped_rbac_applied(kube) as docs:
+        yield docs
 
 
 def run_as(kube: KubeCluster, service_account: str, tmp_path: Path, *args: str) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from netconform.adapters.deviations_file import bundled, read_deviations
 from netconform.core.netpol.cases import CASES, World, by_id
-from netconform.core.netpol.cases.model import Case, PolicyDoc, Step, TargetMode, pods, policy
+from netconform.core.netpol.cases.model import Case, PolicyDoc, Step, TargetMode, policy
 from netconform.core.netpol.cases.plan import CasePlan, plan_case
 from netconform.core.netpol.cases.verdict import judge
 from netconform.core.netpol.deviations import DeviationsError, parse_deviations
@@ -70,22 +70,26 @@ def test_generated_case_1_0_is_the_same_shape_one_policy_selects_both_ends() -> 
 
 
 def test_an_egress_rule_of_a_policy_selecting_both_ends_lets_a_source_past_the_destination_ingress() -> None:
-    # k3s-io/k3s#2390's shape: x/a admits no one; a policy selecting all of x allows egress to x.
-    case = Case(
-        "reverse",
-        "test",
-        "egress admits past ingress",
-        (
-            _step(
-                policy("x", "deny-a", pods("a"), ingress=[]),
-                policy("x", "out", {}, egress=[{"to": [{"podSelector": {}}]}]),
-            ),
-        ),
+    # k3s-io/k3s#2390's shape: one policy of both types isolates all of x, admits no ingress, allows egress
+    # to x; its egress rule also runs in the destination's chain.
+    both = policy("x", "both", {}, ingress=[], egress=[{"to": [{"podSelector": {}}]}])
+    cells = predicted(plan_case(_case(both), WORLD, TargetMode.POD_IP))
+    pairs = {(s, d) for _, s, d, _ in cells}
+    assert pairs == {(s, d) for s in ("x/a", "x/b", "x/c") for d in ("x/a", "x/b", "x/c") if s != d}
+
+
+def test_a_policy_of_one_type_runs_in_its_own_direction_only() -> None:
+    # The same rules split into an Ingress-only and an Egress-only policy: kube-router jumps to each for its
+    # own direction (-d / -s), so nothing leaks and the model agrees with the engine.
+    split = (
+        policy("x", "in", {}, ingress=[]),
+        policy("x", "out", {}, egress=[{"to": [{"podSelector": {}}]}]),
     )
-    plan = plan_case(case, WORLD, TargetMode.POD_IP)
-    cells = predicted(plan)
-    assert {(s, d) for _, s, d, _ in cells} == {("x/b", "x/a"), ("x/c", "x/a")}
-    assert ("y/a", "x/a") not in {(s, d) for _, s, d, _ in cells}  # y is not selected by "out": blocked
+    assert predicted(plan_case(_case(*split), WORLD, TargetMode.POD_IP)) == set()
+
+
+def _case(*docs: PolicyDoc) -> Case:
+    return Case("shape", "test", "one step", (_step(*docs),))
 
 
 def _step(*docs: PolicyDoc) -> Step:

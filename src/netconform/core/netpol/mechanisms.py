@@ -26,34 +26,30 @@ Mechanism = Callable[[Cluster, Sequence[NetworkPolicy], str, str, Probe], Cell]
 def one_chain_per_policy(
     cluster: Cluster, policies: Sequence[NetworkPolicy], source: str, destination: str, probe: Probe
 ) -> Cell:
-    """kube-router's iptables policy controller (v1.0 to at least v2.1): a rule admits in either direction.
+    """kube-router's iptables policy controller (read in v2.1.0): a rule admits in either direction.
 
     kube-router writes ONE chain per NetworkPolicy holding both its ingress rules (source in the rule's
     peers, destination in the policy's pods) and its egress rules (source in the policy's pods, destination
-    in the peers), and ONE firewall chain per pod that jumps to every policy selecting that pod. A packet
-    passes a pod's check when any rule in those chains marks it (pkg/controllers/netpol: policy.go
-    processIngressRules/processEgressRules append to the same policyChainName; pod.go jumps from the pod's
-    chain to each policy with the pod in targetPods). The pod's chain is entered for the source's egress
-    check (``-s pod``) and for the destination's ingress check (``-d pod``) alike, so:
+    in the peers): policy.go, processIngressRules and processEgressRules append to the same policyChainName.
+    Every pod has ONE firewall chain, entered for packets from it (``-s pod``: its egress check) and to it
+    (``-d pod``: its ingress check); pod.go setupPodNetpolRules jumps from it to each policy selecting the
+    pod: an Ingress-only policy for ``-d pod`` only, an Egress-only one for ``-s pod`` only, and a policy of
+    both types for either, without a direction. A check passes when any rule run marks the packet. So when a
+    policy of both types selects both ends of a connection:
 
-    * the source's egress check also passes on an *ingress* rule of a policy selecting the source that
-      admits the source into the destination, when that policy also selects the destination (same
-      namespace): the destination's ingress lets an egress-isolated source out;
-    * the destination's ingress check also passes on an *egress* rule of a policy selecting the destination
-      that admits the connection, when that policy also selects the source (k3s-io/k3s#2390: an egress
-      policy lets its pods past another pod's ingress policy).
+    * its ingress rules also pass the source's egress check (the destination's ingress lets an
+      egress-isolated source out: the catalog's deny-all-allow-dns-everywhere, z/c -> z/a and z/b);
+    * its egress rules also pass the destination's ingress check (k3s-io/k3s#2390: an egress policy lets its
+      pods past another pod's ingress).
 
-    A pod that no policy isolates in a direction is not checked in it (no jump), as the API says.
+    A pod no policy isolates in a direction runs the default chain there, which accepts, as the API says.
     """
     pods = {pod.key: pod for pod in cluster.pods}
     namespaces = {ns.name: ns for ns in cluster.namespaces}
     src, dst = pods[source], pods[destination]
-    return (
-        Cell.ALLOWED
-        if _passes(policies, namespaces, src, dst, probe, checked=src, direction=Direction.EGRESS)
-        and _passes(policies, namespaces, src, dst, probe, checked=dst, direction=Direction.INGRESS)
-        else Cell.BLOCKED
-    )
+    egress = _passes(policies, namespaces, src, dst, probe, checked=src, direction=Direction.EGRESS)
+    ingress = _passes(policies, namespaces, src, dst, probe, checked=dst, direction=Direction.INGRESS)
+    return Cell.ALLOWED if egress and ingress else Cell.BLOCKED
 
 
 def _passes(
@@ -66,17 +62,24 @@ def _passes(
     checked: Pod,
     direction: Direction,
 ) -> bool:
-    """The checked pod's firewall chain: not entered unless isolated in ``direction``; then any rule marks."""
-    chain = [policy for policy in policies if matching.policy_selects(policy, checked)]
-    if not any(policy.isolates(direction) for policy in chain):
-        return True
+    """The checked pod's firewall chain for one direction: the policies it jumps to, or the default chain."""
+    chain = [
+        policy
+        for policy in policies
+        if matching.policy_selects(policy, checked) and policy.isolates(direction)
+    ]
+    if not chain:
+        return True  # the default chain: accept
     return any(_rule_marks(policy, namespaces, src, dst, probe) for policy in chain)
 
 
 def _rule_marks(
     policy: NetworkPolicy, namespaces: Mapping[str, Namespace], src: Pod, dst: Pod, probe: Probe
 ) -> bool:
-    """Whether any rule in the policy's one chain matches the packet src -> dst (either direction's rules)."""
+    """Whether any rule in the policy's one chain matches the packet src -> dst (either direction's rules).
+
+    Each rule matches on its own ipsets: ingress rules need the destination among the policy's pods, egress
+    rules the source (policy types the policy lacks wrote no rules of that direction)."""
     if policy.isolates(Direction.INGRESS) and matching.policy_selects(policy, dst):
         for rule in policy.ingress:
             if matching.rule_peers_match(

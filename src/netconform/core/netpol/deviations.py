@@ -161,6 +161,25 @@ class Deviations:
         """Entries that name a mechanism, for this case and mode."""
         return tuple(d for d in self.entries if d.shape is not None and d.applies_to(case_id, mode))
 
+    def predicted(
+        self,
+        case_id: str,
+        mode: str,
+        cluster: Cluster,
+        policies: Sequence[NetworkPolicy],
+        cell: CellDiff,
+    ) -> Cell | None:
+        """What a declared mechanism says the CNI does in this cell instead of ``cell.expected`` (None: it
+        agrees with the API, or no shape is declared). ``cell.observed`` is ignored."""
+        for deviation in self.shaped(case_id, mode):
+            mechanism = deviation.mechanism
+            if mechanism is None:
+                continue
+            state = mechanism(cluster, policies, cell.source, cell.destination, cell.probe)
+            if state is not cell.expected and (not deviation.observed or state in deviation.observed):
+                return state
+        return None
+
 
 NO_DEVIATIONS = Deviations()
 

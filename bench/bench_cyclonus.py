@@ -64,8 +64,17 @@ def selected(tags: Sequence[str]) -> list[tuple[str, int]]:
     return [(case.id, len(case.steps)) for case in bundled().cases if case.id in tagged]
 
 
+def cyclonus_binary() -> Path:
+    """``testbed/build.sh cyclonus`` (a no-op once cached), then the newest cached build's binary."""
+    subprocess.run(["testbed/build.sh", "cyclonus"], check=True, capture_output=True)
+    built = sorted(Path("/var/cache/netconform/build").glob("cyclonus-*/bin/cyclonus"), key=os.path.getmtime)
+    if not built:
+        sys.exit("cyclonus is not in the cache: testbed/build.sh cyclonus")
+    return built[-1]
+
+
 def run_cyclonus(tags: Sequence[str], junit: Path) -> tuple[float, dict[str, bool]]:
-    binary = locate().path("cyclonus", "cyclonus")
+    binary = cyclonus_binary()
     argv = [
         str(binary), "generate", "--include", ",".join(tags), "--server-protocol", "TCP,UDP",
         "--destination-type", "pod-ip", "--cleanup-namespaces", "--junit-results-file", str(junit),

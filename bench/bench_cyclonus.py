@@ -86,7 +86,8 @@ def run_cyclonus(tags: Sequence[str], junit: Path) -> tuple[float, dict[str, boo
         sys.exit(f"cyclonus wrote no JUnit file (exit {out.returncode}): {out.stderr.strip()[-400:]}")
     verdicts = {}
     for number, case in enumerate(ET.parse(junit).getroot().iter("testcase"), start=1):
-        verdicts[case.get("name") or str(number)] = case.find("failure") is None
+        # keyed by position too: cyclonus names cases by description, and two cases may share one
+        verdicts[f"{number}: {case.get('name')}"] = case.find("failure") is None
     return wall, verdicts
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
+from netconform.adapters.probe import retry
 from netconform.adapters.probe.model import Endpoint, ProbeJob, ProbeResult
 from netconform.adapters.probe.retry import probe_until_expected
 from netconform.core.truthtable import Cell, Protocol
@@ -64,3 +67,28 @@ def test_a_cell_that_reads_differently_twice_after_matching_is_flapping() -> Non
     results, _ = run({JOBS[0]: [Cell.BLOCKED, Cell.ALLOWED, Cell.ALLOWED], JOBS[1]: [Cell.ALLOWED] * 2})
     assert (results[0].state, results[0].attempts) == (Cell.ALLOWED, 3)
     assert "flapped: was BLOCKED" in results[0].detail
+
+
+def test_a_cell_reading_as_a_declared_deviation_predicts_stops_after_settle_after_attempts() -> None:
+    prober = Scripted({JOBS[0]: [Cell.ALLOWED] * 9, JOBS[1]: [Cell.ALLOWED] * 2})
+    results = probe_until_expected(
+        prober, JOBS, EXPECTED, max_attempts=8, pause_s=0, settled={JOBS[0]: Cell.ALLOWED}, settle_after=3
+    )
+    assert prober.passes == [["x/b", "x/c"], ["x/b"], ["x/b"], ["x/b", "x/c"]]  # 3 attempts, then confirm
+    assert (results[0].state, results[0].attempts) == (Cell.ALLOWED, 3)  # still judged against BLOCKED
+
+
+def test_a_cell_reading_otherwise_than_predicted_gets_the_whole_budget() -> None:
+    prober = Scripted({JOBS[0]: [Cell.PROBE_ERROR] * 9, JOBS[1]: [Cell.ALLOWED] * 2})
+    results = probe_until_expected(
+        prober, JOBS, EXPECTED, max_attempts=5, pause_s=0, settled={JOBS[0]: Cell.ALLOWED}, settle_after=2
+    )
+    assert results[0].attempts == 5
+
+
+def test_pauses_ramp_from_first_pause_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(retry.time, "sleep", slept.append)
+    prober = Scripted({JOBS[0]: [Cell.ALLOWED] * 6, JOBS[1]: [Cell.ALLOWED] * 2})
+    probe_until_expected(prober, JOBS, EXPECTED, max_attempts=5, pause_s=1.0, first_pause_s=0.25)
+    assert slept == [0.25, 0.5, 1.0, 1.0]

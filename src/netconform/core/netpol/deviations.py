@@ -1,10 +1,13 @@
 """Known CNI deviations: cells where an implementation is known to differ from the API, declared as data.
 
 A deviation names the cells it covers (case, target mode, source -> destination, port/protocol; ``*`` is a
-wildcard), what the CNI does instead, a reason and a link. A wrong cell that a deviation covers is reported
-as a *known deviation* (the test is marked xfail with the reason), never passed in silence; a wrong cell no
-deviation covers fails the test as always. A deviation may instead name whole protocols the cluster cannot
-carry at all (SCTP on a kernel without it).
+wildcard), what the CNI does instead, a reason and a link. Or it names a *shape*: a mechanism of the CNI
+(core.netpol.mechanisms) that, run on the step's own cluster and policies, predicts the observed verdict of
+each cell it covers, so it covers a generated case of that shape whatever its id, and no other cell.
+
+A wrong cell that a deviation covers is reported as a *known deviation* (the test is marked xfail with the
+reason), never passed in silence; a wrong cell no deviation covers fails the test as always. A deviation may
+instead name whole protocols the cluster cannot carry at all (SCTP on a kernel without it).
 
 The file (YAML or JSON, parsed elsewhere) looks like::
 
@@ -14,6 +17,11 @@ The file (YAML or JSON, parsed elsewhere) looks like::
         cases: [deny-all-allow-dns-everywhere]
         modes: [pod-ip]
         cells: ["z/c -> z/a", "z/c -> z/b */TCP"]
+        observed: [allowed]
+        reason: ...
+        link: https://...
+      - id: one-chain-per-policy
+        shape: one-chain-per-policy
         observed: [allowed]
         reason: ...
         link: https://...
@@ -31,13 +39,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netconform.core.netpol.mechanisms import MECHANISMS, Mechanism
+from netconform.core.netpol.model import Cluster
+from netconform.core.netpol.policy import NetworkPolicy
 from netconform.core.truthtable import Cell, CellDiff, Protocol
 from netconform.errors import InputError
 
 _CELL = re.compile(
     r"^\s*(?P<src>\S+)\s*->\s*(?P<dst>\S+)(?:\s+(?P<port>\*|\d+)/(?P<proto>\*|[A-Za-z]+))?\s*$"
 )
-_KEYS = {"id", "cases", "modes", "cells", "observed", "protocols", "reason", "link"}
+_KEYS = {"id", "cases", "modes", "cells", "observed", "protocols", "shape", "reason", "link"}
 
 
 class DeviationsError(InputError):
@@ -72,20 +83,40 @@ class Deviation:
     cells: tuple[CellPattern, ...] = (CellPattern("*", "*"),)
     observed: frozenset[Cell] = frozenset()  # what the CNI does instead; empty: whatever it does
     protocols: frozenset[Protocol] = frozenset()  # whole protocols the cluster cannot carry
+    shape: str | None = None  # a name in core.netpol.mechanisms.MECHANISMS
+
+    @property
+    def mechanism(self) -> Mechanism | None:
+        return None if self.shape is None else MECHANISMS[self.shape]
 
     def applies_to(self, case_id: str, mode: str) -> bool:
         return any(fnmatch.fnmatchcase(case_id, c) for c in self.cases) and any(
             fnmatch.fnmatchcase(mode, m) for m in self.modes
         )
 
-    def covers(self, case_id: str, mode: str, cell: CellDiff) -> bool:
+    def covers(
+        self,
+        case_id: str,
+        mode: str,
+        cell: CellDiff,
+        *,
+        cluster: Cluster | None = None,
+        policies: Sequence[NetworkPolicy] = (),
+    ) -> bool:
+        """Whether this deviation explains the wrong cell; a shape needs the step's cluster and policies."""
         if self.protocols:
             return cell.probe.protocol in self.protocols and self.applies_to(case_id, mode)
-        return (
+        named = (
             self.applies_to(case_id, mode)
             and (not self.observed or cell.observed in self.observed)
             and any(pattern.matches(cell) for pattern in self.cells)
         )
+        mechanism = self.mechanism
+        if mechanism is None or not named:
+            return named
+        if cluster is None:
+            return False  # nothing to run the mechanism on: never cover by name alone
+        return mechanism(cluster, policies, cell.source, cell.destination, cell.probe) is cell.observed
 
     def describe(self) -> str:
         return f"{self.id}: {self.reason} ({self.link})"
@@ -98,9 +129,20 @@ class Deviations:
     cni: str = ""
     entries: tuple[Deviation, ...] = ()
 
-    def explain(self, case_id: str, mode: str, cell: CellDiff) -> Deviation | None:
+    def explain(
+        self,
+        case_id: str,
+        mode: str,
+        cell: CellDiff,
+        *,
+        cluster: Cluster | None = None,
+        policies: Sequence[NetworkPolicy] = (),
+    ) -> Deviation | None:
         """The first deviation that covers this wrong cell, or None (then the cell is a failure)."""
-        return next((d for d in self.entries if d.covers(case_id, mode, cell)), None)
+        return next(
+            (d for d in self.entries if d.covers(case_id, mode, cell, cluster=cluster, policies=policies)),
+            None,
+        )
 
     def unavailable(self, protocol: Protocol, case_id: str = "*", mode: str = "*") -> Deviation | None:
         """A declaration that the cluster cannot carry ``protocol`` at all (for this case and mode)."""
@@ -110,7 +152,33 @@ class Deviations:
         )
 
     def declared_for(self, case_id: str, mode: str) -> tuple[Deviation, ...]:
-        return tuple(d for d in self.entries if not d.protocols and d.applies_to(case_id, mode))
+        """Entries that name this case's cells (not protocols, not shapes: those say when they apply)."""
+        return tuple(
+            d for d in self.entries if not d.protocols and d.shape is None and d.applies_to(case_id, mode)
+        )
+
+    def shaped(self, case_id: str, mode: str) -> tuple[Deviation, ...]:
+        """Entries that name a mechanism, for this case and mode."""
+        return tuple(d for d in self.entries if d.shape is not None and d.applies_to(case_id, mode))
+
+    def predicted(
+        self,
+        case_id: str,
+        mode: str,
+        cluster: Cluster,
+        policies: Sequence[NetworkPolicy],
+        cell: CellDiff,
+    ) -> Cell | None:
+        """What a declared mechanism says the CNI does in this cell instead of ``cell.expected`` (None: it
+        agrees with the API, or no shape is declared). ``cell.observed`` is ignored."""
+        for deviation in self.shaped(case_id, mode):
+            mechanism = deviation.mechanism
+            if mechanism is None:
+                continue
+            state = mechanism(cluster, policies, cell.source, cell.destination, cell.probe)
+            if state is not cell.expected and (not deviation.observed or state in deviation.observed):
+                return state
+        return None
 
 
 NO_DEVIATIONS = Deviations()
@@ -145,10 +213,14 @@ def _deviation(entry: Any, where: str) -> Deviation:
             raise DeviationsError(f"{where}: '{key}' is required (a non-empty string)")
     where = f"{where} ({entry['id']})"
     protocols = frozenset(_protocol(p, where) for p in _strings(entry, "protocols", where, ()))
-    if protocols and ("cells" in entry or "observed" in entry):
+    if protocols and ("cells" in entry or "observed" in entry or "shape" in entry):
         raise DeviationsError(
-            f"{where}: 'protocols' declares whole protocols; it takes no 'cells' or 'observed'"
+            f"{where}: 'protocols' declares whole protocols; it takes no 'cells', 'observed' or 'shape'"
         )
+    shape = entry.get("shape")
+    if shape is not None and shape not in MECHANISMS:
+        known = ", ".join(sorted(MECHANISMS))
+        raise DeviationsError(f"{where}: unknown shape {shape!r} (known: {known})")
     return Deviation(
         id=entry["id"],
         reason=" ".join(entry["reason"].split()),
@@ -158,6 +230,7 @@ def _deviation(entry: Any, where: str) -> Deviation:
         cells=tuple(_cell(c, where) for c in _strings(entry, "cells", where, ("* -> *",))),
         observed=frozenset(_observed(o, where) for o in _strings(entry, "observed", where, ())),
         protocols=protocols,
+        shape=shape,
     )
 
 

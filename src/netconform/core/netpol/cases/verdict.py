@@ -126,7 +126,12 @@ def judge(
     step_plan = plan.steps[step]
     mode = plan.mode.value
     differences = tuple(diff(step_plan.expected, observed))
-    covering = {cell: deviations.explain(plan.case.id, mode, cell) for cell in differences}
+    covering = {
+        cell: deviations.explain(
+            plan.case.id, mode, cell, cluster=step_plan.cluster, policies=step_plan.policies
+        )
+        for cell in differences
+    }
     known = _group_known([(cell, dev) for cell, dev in covering.items() if dev is not None], reproduce)
     uncovered = [cell for cell, dev in covering.items() if dev is None]
     wrong = tuple(
@@ -142,7 +147,9 @@ def judge(
         for number, cell in enumerate(uncovered)
     )
     seen = {k.deviation for k in known}
-    stale = tuple(d for d in deviations.declared_for(plan.case.id, mode) if d not in seen)
+    stale = tuple(d for d in deviations.declared_for(plan.case.id, mode) if d not in seen) + tuple(
+        d for d in deviations.shaped(plan.case.id, mode) if d not in seen and _predicts(d, step_plan)
+    )
     return StepVerdict(plan, step, observed, differences, wrong, known, stale, dict(attempts))
 
 
@@ -167,6 +174,23 @@ def _group_known(
     return tuple(
         KnownDeviation(by_id[i], tuple(c), tuple(_reproduce(reproduce, cell) for cell in c))
         for i, c in cells.items()
+    )
+
+
+def _predicts(deviation: Deviation, step_plan: StepPlan) -> bool:
+    """Whether a shape's mechanism predicts some cell of this step to differ from the engine (probed cells:
+    not the self pairs). Such a deviation not seen is worth saying: the CNI may have been fixed."""
+    mechanism = deviation.mechanism
+    if mechanism is None:
+        return False
+    table = step_plan.expected
+    return any(
+        mechanism(step_plan.cluster, step_plan.policies, source, destination, probe)
+        is not table.grids[p][s][d]
+        for p, probe in enumerate(table.probes)
+        for s, source in enumerate(table.sources)
+        for d, destination in enumerate(table.destinations)
+        if source != destination
     )
 
 

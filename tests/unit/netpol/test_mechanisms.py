@@ -1,0 +1,167 @@
+"""CNI mechanisms behind shape deviations: each model agrees with what the bed measured, and a deviation that
+names one covers exactly the cells it predicts, in any case of that shape and in no other cell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from netconform.adapters.deviations_file import bundled, read_deviations
+from netconform.core.netpol.cases import CASES, World, by_id
+from netconform.core.netpol.cases.model import Case, PolicyDoc, Step, TargetMode, policy
+from netconform.core.netpol.cases.plan import CasePlan, plan_case
+from netconform.core.netpol.cases.verdict import judge
+from netconform.core.netpol.deviations import DeviationsError, parse_deviations
+from netconform.core.netpol.generate import case_at
+from netconform.core.netpol.mechanisms import one_chain_per_policy
+from netconform.core.truthtable import Cell, Probe, Protocol, TruthTable
+from netconform.report.netpol import verdict_text
+from netconform.testbed.lifecycle import TESTBED_DEVIATIONS
+
+WORLD = World.model()
+SHAPED = {
+    "id": "one-chain",
+    "shape": "one-chain-per-policy",
+    "observed": ["allowed"],
+    "reason": "one chain per policy",
+    "link": "https://example.org/k3s/2390",
+}
+
+Cells = set[tuple[int, str, str, str]]  # step, source, destination, probe
+
+
+def predicted(plan: CasePlan) -> Cells:
+    """Probed cells (no self pairs) where the mechanism differs from the engine."""
+    cells: Cells = set()
+    for step in plan.steps:
+        table = step.expected
+        for p, probe in enumerate(table.probes):
+            for s, source in enumerate(table.sources):
+                for d, destination in enumerate(table.destinations):
+                    got = one_chain_per_policy(step.cluster, step.policies, source, destination, probe)
+                    if source != destination and got is not table.grids[p][s][d]:
+                        cells.add((step.index, source, destination, str(probe)))
+    return cells
+
+
+def test_on_the_catalog_the_model_differs_exactly_where_the_bed_measured_kube_router_differ() -> None:
+    # The bed (2026-12-01, two nodes, 189 tests): only deny-all-allow-dns-everywhere, z/c -> z/a and
+    # z/c -> z/b on every port/protocol, in every target mode.
+    found = {
+        (case.id, mode.value): predicted(plan_case(case, WORLD, mode))
+        for case in CASES
+        for mode in TargetMode
+    }
+    deviating = {key: cells for key, cells in found.items() if cells}
+    probes = [str(p) for p in by_id("deny-all-allow-dns-everywhere").probes]
+    expected = {(0, "z/c", destination, probe) for destination in ("z/a", "z/b") for probe in probes}
+    assert deviating == {("deny-all-allow-dns-everywhere", mode.value): expected for mode in TargetMode}
+
+
+def test_generated_case_1_0_is_the_same_shape_one_policy_selects_both_ends() -> None:
+    # gen-0 in y selects y/a and y/b, isolates their egress (port 82 only), admits everyone on 80 and 81/TCP.
+    plan = plan_case(case_at(1, 0, WORLD), WORLD, TargetMode.POD_IP)
+    assert predicted(plan) == {
+        (0, source, destination, probe)
+        for source, destination in (("y/a", "y/b"), ("y/b", "y/a"))
+        for probe in ("80/TCP", "81/TCP")
+    }
+
+
+def test_an_egress_rule_of_a_policy_selecting_both_ends_lets_a_source_past_the_destination_ingress() -> None:
+    # k3s-io/k3s#2390's shape: one policy of both types isolates all of x, admits no ingress, allows egress
+    # to x; its egress rule also runs in the destination's chain.
+    both = policy("x", "both", {}, ingress=[], egress=[{"to": [{"podSelector": {}}]}])
+    cells = predicted(plan_case(_case(both), WORLD, TargetMode.POD_IP))
+    pairs = {(s, d) for _, s, d, _ in cells}
+    assert pairs == {(s, d) for s in ("x/a", "x/b", "x/c") for d in ("x/a", "x/b", "x/c") if s != d}
+
+
+def test_a_policy_of_one_type_runs_in_its_own_direction_only() -> None:
+    # The same rules split into an Ingress-only and an Egress-only policy: kube-router jumps to each for its
+    # own direction (-d / -s), so nothing leaks and the model agrees with the engine.
+    split = (
+        policy("x", "in", {}, ingress=[]),
+        policy("x", "out", {}, egress=[{"to": [{"podSelector": {}}]}]),
+    )
+    assert predicted(plan_case(_case(*split), WORLD, TargetMode.POD_IP)) == set()
+
+
+def _case(*docs: PolicyDoc) -> Case:
+    return Case("shape", "test", "one step", (_step(*docs),))
+
+
+def _step(*docs: PolicyDoc) -> Step:
+    return Step("apply", tuple(docs))
+
+
+def observed_as_predicted(plan: CasePlan) -> TruthTable:
+    step = plan.steps[0]
+    return TruthTable.from_function(
+        step.expected.sources,
+        step.expected.destinations,
+        step.expected.probes,
+        lambda s, d, p: (
+            step.expected.cell(s, d, p)
+            if s == d
+            else one_chain_per_policy(step.cluster, step.policies, s, d, p)
+        ),
+    )
+
+
+def test_a_shape_deviation_covers_a_generated_case_by_its_policies_not_its_id() -> None:
+    declared = parse_deviations({"deviations": [SHAPED]})
+    plan = plan_case(case_at(1, 0, WORLD), WORLD, TargetMode.POD_IP)
+    observed = observed_as_predicted(plan)
+    verdict = judge(plan, 0, observed, reproduce={}, attempts={}, deviations=declared)
+    assert verdict.passed
+    assert verdict.deviated
+    assert len(verdict.known[0].cells) == 4
+    # y/a may not leave y: a cell the mechanism does not predict still fails
+    worse = observed.with_cells(Cell.ALLOWED, sources=["y/a"], destinations=["x/a"], probes=[Probe(80)])
+    failing = judge(plan, 0, worse, reproduce={}, attempts={}, deviations=declared)
+    assert [(c.source, c.destination) for c in failing.unexplained] == [("y/a", "x/a")]
+
+
+def test_a_shape_deviation_predicted_but_not_seen_is_noted_and_silent_where_nothing_is_predicted() -> None:
+    declared = parse_deviations({"deviations": [SHAPED]})
+    plan = plan_case(case_at(1, 0, WORLD), WORLD, TargetMode.POD_IP)
+    conforming = judge(plan, 0, plan.steps[0].expected, reproduce={}, attempts={}, deviations=declared)
+    assert conforming.passed
+    assert "not seen in this step (fixed, or another step): one-chain" in verdict_text(conforming)
+    other = plan_case(by_id("deny-all-ingress"), WORLD, TargetMode.POD_IP)
+    quiet = judge(other, 0, other.steps[0].expected, reproduce={}, attempts={}, deviations=declared)
+    assert quiet.stale == ()
+
+
+def test_without_the_step_a_shape_covers_nothing() -> None:
+    declared = parse_deviations({"deviations": [SHAPED]})
+    plan = plan_case(case_at(1, 0, WORLD), WORLD, TargetMode.POD_IP)
+    cell = judge(plan, 0, observed_as_predicted(plan), reproduce={}, attempts={}).differences[0]
+    assert declared.explain("gen-1-0", "pod-ip", cell) is None
+    step = plan.steps[0]
+    assert declared.explain("gen-1-0", "pod-ip", cell, cluster=step.cluster, policies=step.policies)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({**SHAPED, "shape": "no-such"}, "unknown shape 'no-such' (known: one-chain-per-policy)"),
+        ({**SHAPED, "protocols": ["SCTP"]}, "'protocols' declares whole protocols"),
+    ],
+)
+def test_a_bad_shape_is_one_line(entry: dict[str, Any], message: str) -> None:
+    with pytest.raises(DeviationsError, match="deviation 1") as caught:
+        parse_deviations({"deviations": [entry]}, "dev.yaml")
+    assert message in str(caught.value)
+
+
+def test_the_bundled_test_bed_file_declares_the_shape_not_case_ids() -> None:
+    declared = read_deviations(bundled(TESTBED_DEVIATIONS))
+    (shaped,) = declared.shaped("gen-1-4", "pod-ip")
+    assert shaped.shape == "one-chain-per-policy"
+    assert shaped.cases == ("*",)
+    assert shaped.observed == frozenset({Cell.ALLOWED})
+    assert shaped.link.startswith("https://")
+    assert Protocol.SCTP not in shaped.protocols

@@ -104,10 +104,15 @@ def test_detect_names_the_vpc_cni_from_the_real_daemonset(
 ) -> None:
     assert main(["detect", "--output", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["profile"] == ("vpc-cni-prefix" if vpc_cni_bed.prefix_delegation else "vpc-cni")
+    # networking: the real aws-node; policy: kube-router's DaemonSet, named apart
+    assert report["profile"] == "vpc-cni-policy-engine", report
+    assert report["prefix_delegation"] is vpc_cni_bed.prefix_delegation
+    assert report["policy_engine"] == "kube-system/kube-router (kube-router, --run-firewall)"
     assert any("kube-system/aws-node" in line and vpc_cni_bed.image in line for line in report["evidence"]), (
         report
     )
+    if vpc_cni_bed.prefix_delegation:
+        assert "kube-system/aws-node: ENABLE_PREFIX_DELEGATION=true" in report["evidence"]
 
 
 def test_snat_rules_only_in_node_namespaces(pods: dict[str, dict[str, Any]]) -> None:

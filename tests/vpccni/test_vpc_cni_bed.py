@@ -126,6 +126,17 @@ def test_snat_rules_only_in_node_namespaces(pods: dict[str, dict[str, Any]]) -> 
         ["ip", "route", "show", str(a.VPC_CIDR)], capture_output=True, text=True, check=True
     ).stdout
     assert f"dev {a.SINK_BRIDGE}" in root_routes, root_routes
+    # ipamd's policy routing (rule 1024 fwmark 0x80, "from <ENI IP> lookup <N>", per-ENI tables) and its
+    # MTU/route changes happen in the node namespaces; the machine keeps its three default rules.
+    root_rules = _lines(["ip", "rule", "show"])
+    assert [r.split(":", 1)[1].split() for r in root_rules] == [
+        ["from", "all", "lookup", "local"],
+        ["from", "all", "lookup", "main"],
+        ["from", "all", "lookup", "default"],
+    ], root_rules
+    root_tables = _lines(["ip", "route", "show", "table", "all"])
+    assert not [r for r in root_tables if " table " in r and r.split(" table ")[1].split()[0].isdigit()]
+    assert not [r for r in root_tables if " dev eni" in r], "pod veths of ipamd's in the root namespace"
     for index, ip in vpccni.node_ips(Layout.default()).items():
         netns = a.node(index).netns
         inside = subprocess.run(
@@ -135,3 +146,12 @@ def test_snat_rules_only_in_node_namespaces(pods: dict[str, dict[str, Any]]) -> 
             check=True,
         ).stdout
         assert f"--to-source {ip}" in inside, f"{netns}: no SNAT to the primary ENI address {ip}"
+        # the VPC itself is exempt, as on EKS: pod-to-pod keeps the source
+        assert f"-d {a.VPC_CIDR}" in inside, inside
+        rules = _lines(["ip", "-n", netns, "rule", "show"])
+        assert any("fwmark 0x80/0x80 lookup main" in r for r in rules), rules
+
+
+def _lines(argv: list[str]) -> list[str]:
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if line.strip()]

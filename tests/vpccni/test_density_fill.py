@@ -8,11 +8,13 @@ Reproduce: netconform testbed up --cni vpc-cni --instance-type t3.micro; kubectl
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from child_pytest import REPO, run_pytest
+from vpc_bed import kubectl
 
 from netconform.adapters.junit import load_run
 from netconform.core.density.maxpods import DensityOptions, max_pods
@@ -30,8 +32,24 @@ def _calculator(options: vpccni.VpcCniOptions) -> int:
     return max_pods(bundled_limits()[options.instance_type], density).value
 
 
+def _wait_node_2_without_pod_ips(bound_s: float = 180) -> None:
+    """Other modules' pods (their namespaces deleted without waiting) leave node 2 first: the fill counts
+    what is there when it starts."""
+    deadline = time.monotonic() + bound_s
+    while True:
+        pods = json.loads(
+            kubectl("get", "pods", "-A", "--field-selector", f"spec.nodeName={a.node(2).name}", "-o", "json")
+        )["items"]
+        left = [p["metadata"]["name"] for p in pods if not p["spec"].get("hostNetwork")]
+        if not left:
+            return
+        assert time.monotonic() < deadline, f"pods still on node 2 after {bound_s:.0f} s: {left}"
+        time.sleep(3)
+
+
 @pytest.fixture
 def raised_max_pods(vpc_cni_bed: vpccni.VpcCniOptions) -> Iterator[int]:
+    _wait_node_2_without_pod_ips()
     ceiling = _calculator(vpc_cni_bed)
     lifecycle.set_max_pods(ceiling + ABOVE)
     try:

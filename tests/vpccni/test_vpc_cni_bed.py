@@ -75,7 +75,16 @@ def test_pod_to_pod_across_enis_and_nodes_and_to_dns(namespace: str, pods: dict[
     targets = [p["status"]["podIP"] for n, p in pods.items() if n != "n1-a"]
     for ip in targets:
         got = kubectl(
-            "-n", namespace, "exec", "n1-a", "--", "wget", "-qO-", "-T", "3", f"http://{ip}:8080/clientip"
+            "-n",
+            namespace,
+            "exec",
+            "n1-a",
+            "--",
+            "timeout",
+            "5",
+            "wget",
+            "-qO-",
+            f"http://{ip}:8080/clientip",
         )
         # Inside the VPC the source is kept (no SNAT): the client pod's own address arrives.
         assert got.split(":")[0] == pods["n1-a"]["status"]["podIP"], got

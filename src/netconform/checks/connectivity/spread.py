@@ -289,7 +289,12 @@ def _ipamd_enis(check: Baseline, images: ImageSettings, node: str) -> tuple[list
         host_network=True,
         node_name=node,
     )
-    command = ["sh", "-c", f"wget -qO- -T 5 {IPAMD_INTROSPECTION} || curl -sf -m 5 {IPAMD_INTROSPECTION}"]
+    # No wget -T: the Debian static busybox crashes on it (probe.methods); `timeout` bounds it instead.
+    command = [
+        "sh",
+        "-c",
+        f"timeout 5 wget -qO- {IPAMD_INTROSPECTION} || curl -sf -m 5 {IPAMD_INTROSPECTION}",
+    ]
     reproduce = kubectl_exec(ns, INTROSPECT_POD, command)
     try:
         check.kube.create(ns, pod)

@@ -95,9 +95,10 @@ def test_pod_to_pod_across_enis_and_nodes_and_to_dns(namespace: str, pods: dict[
 
 
 def test_kubelet_advertises_the_calculators_ceiling(vpc_cni_bed: vpccni.VpcCniOptions) -> None:
+    max_eni = next((int(v) for k, v in vpc_cni_bed.env if k == "MAX_ENI"), None)
     expected = max_pods(
         bundled_limits()[vpc_cni_bed.instance_type],
-        DensityOptions(prefix_delegation=vpc_cni_bed.prefix_delegation),
+        DensityOptions(prefix_delegation=vpc_cni_bed.prefix_delegation, max_eni=max_eni),
     ).value
     for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]:
         assert node["status"]["capacity"]["pods"] == str(expected)

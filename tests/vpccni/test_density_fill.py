@@ -82,3 +82,4 @@ def test_fill_reaches_the_eni_ceiling_and_the_next_pod_gets_ipamds_error(
     assert f"pod {raised_max_pods + 1} (fill-extra) stays ContainerCreating, no IP from the CNI" in output
     assert "failed to assign an IP address to container" in output, output[-3000:]
     print(json.dumps({"ceiling": raised_max_pods, "kubelet_max_pods": raised_max_pods + ABOVE}))
+    print("\n".join(line for line in output.splitlines() if "advertises" in line or "stays" in line))

@@ -26,8 +26,10 @@ PODS_ON_NODE_2 = 5  # more than the primary ENI's 3 secondary IPs on a t3.small:
 
 
 @pytest.fixture(scope="module")
-def pods(namespace: str) -> dict[str, dict[str, Any]]:
-    names = {"n1-a": a.node(1).name, **{f"n2-{i}": a.node(2).name for i in range(PODS_ON_NODE_2)}}
+def pods(namespace: str, vpc_cni_bed: vpccni.VpcCniOptions) -> dict[str, dict[str, Any]]:
+    # one more than the primary ENI holds (so one lands on a secondary ENI), within the node's pod IPs
+    count = min(PODS_ON_NODE_2, vpccni.kubelet_max_pods(vpc_cni_bed) - 2)
+    names = {"n1-a": a.node(1).name, **{f"n2-{i}": a.node(2).name for i in range(count)}}
     manifest = {
         "apiVersion": "v1",
         "kind": "List",

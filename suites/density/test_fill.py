@@ -21,8 +21,9 @@ from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.waits import Bound
 from netconform.checks.density.fill import run_fill
 from netconform.checks.density.nodes import list_node_facts
-from netconform.core.density.check import DensityContext, NodeVerdict, judge_node
+from netconform.core.density.check import Basis, DensityContext, NodeVerdict, judge_node
 from netconform.core.density.fill import choose_fill_node, judge_fill
+from netconform.core.density.maxpods import PODS_ON_HOST_NETWORK
 
 pytestmark = [pytest.mark.density, pytest.mark.disruptive]
 FILL_CLEANUP = Bound("the fill namespace and its pods to be gone", timeout_s=600, interval_s=2)
@@ -54,9 +55,11 @@ def pause_settings(density_options: FillTestOptions, images: ImageSettings) -> I
 
 
 def test_node_runs_its_advertised_ceiling_and_refuses_one_more(
+    *,
     kube: KubeCluster,
     fill_namespace: str,
     fill_target: NodeVerdict,
+    density_context: DensityContext,
     pause_settings: ImageSettings,
     request: pytest.FixtureRequest,
 ) -> None:
@@ -68,6 +71,7 @@ def test_node_runs_its_advertised_ceiling_and_refuses_one_more(
         advertised=node.advertised or 0,
         image=pause_settings.probe_image,
         pull_policy=pause_settings.pull_policy,
+        ip_slots=_eni_ip_slots(fill_target, density_context),
     )
     verdict = judge_fill(run)
     report = f"{verdict.message}\nexpectation: {fill_target.describe()}"
@@ -75,3 +79,11 @@ def test_node_runs_its_advertised_ceiling_and_refuses_one_more(
     request.node.user_properties.append(("fill_seconds", round(run.fill_seconds, 1)))
     request.node.add_report_section("call", "fill", report)
     assert verdict.ok, report
+
+
+def _eni_ip_slots(target: NodeVerdict, context: DensityContext) -> int | None:
+    """Pod IPs the ENI math gives the node (its uncapped value minus the host-network pods it counts); None
+    where pod IPs do not come from ENIs. Where the kubelet advertises more, the fill proves the IP ceiling."""
+    if context.basis is not Basis.ENI or target.ip_ceiling is None:
+        return None
+    return max(target.ip_ceiling - PODS_ON_HOST_NETWORK, 0)

@@ -44,6 +44,10 @@ AWS_NODE_LINE = (
     "v1.2.2-eksbuild.1"
 )
 VXLAN_POOL_LINE = "IPPool default-ipv4-ippool 192.168.0.0/16: encapsulation vxlan"
+NO_ENGINE_LINE = (
+    "policy engine: none seen (no aws-node network policy agent, calico-node or kube-router with its "
+    "firewall on)"
+)
 
 
 @pytest.mark.parametrize(
@@ -53,13 +57,17 @@ VXLAN_POOL_LINE = "IPPool default-ipv4-ippool 192.168.0.0/16: encapsulation vxla
             "vpc-cni",
             ProfileName.VPC_CNI,
             False,
-            [AWS_NODE_LINE, "kube-system/aws-node: no network policy agent enabled, no prefix delegation"],
+            [
+                AWS_NODE_LINE,
+                "kube-system/aws-node: no network policy agent enabled, no prefix delegation",
+                NO_ENGINE_LINE,
+            ],
         ),
         (
             "vpc-cni-prefix",
             ProfileName.VPC_CNI_PREFIX,
             True,
-            [AWS_NODE_LINE, "kube-system/aws-node: ENABLE_PREFIX_DELEGATION=true"],
+            [AWS_NODE_LINE, "kube-system/aws-node: ENABLE_PREFIX_DELEGATION=true", NO_ENGINE_LINE],
         ),
         (
             "vpc-cni-netpol",
@@ -69,6 +77,7 @@ VXLAN_POOL_LINE = "IPPool default-ipv4-ippool 192.168.0.0/16: encapsulation vxla
                 AWS_NODE_LINE,
                 "kube-system/aws-node: container aws-eks-nodeagent has --enable-network-policy=true",
                 "ConfigMap kube-system/amazon-vpc-cni: enable-network-policy-controller=true",
+                "policy engine: kube-system/aws-node (aws-network-policy-agent)",
             ],
         ),
         (
@@ -79,6 +88,7 @@ VXLAN_POOL_LINE = "IPPool default-ipv4-ippool 192.168.0.0/16: encapsulation vxla
                 "DaemonSet calico-system/calico-node (3 pods): calico-node=docker.io/calico/node:v3.29.1",
                 "Installation default: spec.cni.type=Calico",
                 VXLAN_POOL_LINE,
+                "policy engine: calico-system/calico-node (calico-felix)",
             ],
         ),
         (
@@ -89,6 +99,7 @@ VXLAN_POOL_LINE = "IPPool default-ipv4-ippool 192.168.0.0/16: encapsulation vxla
                 AWS_NODE_LINE,
                 "DaemonSet calico-system/calico-node (3 pods): calico-node=docker.io/calico/node:v3.29.1",
                 "Installation default: spec.cni.type=AmazonVPC",
+                "policy engine: calico-system/calico-node (calico-felix)",
             ],
         ),
         (
@@ -101,6 +112,7 @@ VXLAN_POOL_LINE = "IPPool default-ipv4-ippool 192.168.0.0/16: encapsulation vxla
                 "aws-node=602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.19.6-eksbuild.1",
                 "no running aws-node: Calico provides the pod network",
                 VXLAN_POOL_LINE,
+                "policy engine: kube-system/calico-node (calico-felix)",
             ],
         ),
     ],

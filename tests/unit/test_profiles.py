@@ -45,6 +45,7 @@ def test_every_name_has_one_profile() -> None:
         "vpc-cni",
         "vpc-cni-prefix",
         "vpc-cni-netpol",
+        "vpc-cni-policy-engine",
         "calico-overlay",
         "calico-policy",
         "generic",
@@ -246,3 +247,39 @@ def test_a_cni_daemonset_with_no_ready_pod_is_reported_as_an_inconsistency() -> 
         }
     )
     assert detect_profile(ClusterFacts(daemonsets=(healthy,))).inconsistencies == ()
+
+
+def kube_router(args: tuple[str, ...] = ("--run-firewall=true", "--run-router=false")) -> DaemonSetFacts:
+    container = ContainerFacts("kube-router", "netconform.local/kube-router:v2.1.0", {}, args)
+    return DaemonSetFacts("kube-system", "kube-router", (container,), desired_pods=2)
+
+
+def test_vpc_cni_with_kube_router_names_networking_and_policy_engine_apart() -> None:
+    found = detect_profile(ClusterFacts(daemonsets=(aws_node(), kube_router())))
+    assert found.profile.name is ProfileName.VPC_CNI_POLICY_ENGINE
+    assert found.profile.network_policy_enforced is Expect.YES
+    assert found.profile.pod_ips_from_vpc is Expect.YES
+    assert found.policy_engine == "kube-system/kube-router (kube-router, --run-firewall)"
+    assert "policy engine: kube-system/kube-router (kube-router, --run-firewall)" in found.evidence
+
+
+def test_prefix_delegation_is_kept_beside_a_separate_policy_engine() -> None:
+    facts = ClusterFacts(daemonsets=(aws_node({"ENABLE_PREFIX_DELEGATION": "true"}), kube_router()))
+    found = detect_profile(facts)
+    assert found.profile.name is ProfileName.VPC_CNI_POLICY_ENGINE
+    assert found.prefix_delegation
+
+
+def test_kube_router_with_its_firewall_off_is_no_policy_engine() -> None:
+    found = detect_profile(ClusterFacts(daemonsets=(aws_node(), kube_router(("--run-firewall=false",)))))
+    assert found.profile.name is ProfileName.VPC_CNI
+    assert found.policy_engine is None
+    assert any(line.startswith("policy engine: none seen") for line in found.evidence)
+
+
+def test_the_policy_engine_is_named_for_calico_and_the_agent_too() -> None:
+    calico = detect_profile(ClusterFacts(daemonsets=(aws_node(), calico_node())))
+    assert calico.policy_engine == "calico-system/calico-node (calico-felix)"
+    agent = detect_profile(ClusterFacts(daemonsets=(aws_node(agent_args=("--enable-network-policy=true",)),)))
+    assert agent.profile.name is ProfileName.VPC_CNI_NETPOL
+    assert agent.policy_engine == "kube-system/aws-node (aws-network-policy-agent)"

@@ -26,8 +26,10 @@ PODS_ON_NODE_2 = 5  # more than the primary ENI's 3 secondary IPs on a t3.small:
 
 
 @pytest.fixture(scope="module")
-def pods(namespace: str) -> dict[str, dict[str, Any]]:
-    names = {"n1-a": a.node(1).name, **{f"n2-{i}": a.node(2).name for i in range(PODS_ON_NODE_2)}}
+def pods(namespace: str, vpc_cni_bed: vpccni.VpcCniOptions) -> dict[str, dict[str, Any]]:
+    # one more than the primary ENI holds (so one lands on a secondary ENI), within the node's pod IPs
+    count = min(PODS_ON_NODE_2, vpccni.kubelet_max_pods(vpc_cni_bed) - 2)
+    names = {"n1-a": a.node(1).name, **{f"n2-{i}": a.node(2).name for i in range(count)}}
     manifest = {
         "apiVersion": "v1",
         "kind": "List",
@@ -75,7 +77,16 @@ def test_pod_to_pod_across_enis_and_nodes_and_to_dns(namespace: str, pods: dict[
     targets = [p["status"]["podIP"] for n, p in pods.items() if n != "n1-a"]
     for ip in targets:
         got = kubectl(
-            "-n", namespace, "exec", "n1-a", "--", "wget", "-qO-", "-T", "3", f"http://{ip}:8080/clientip"
+            "-n",
+            namespace,
+            "exec",
+            "n1-a",
+            "--",
+            "timeout",
+            "5",
+            "wget",
+            "-qO-",
+            f"http://{ip}:8080/clientip",
         )
         # Inside the VPC the source is kept (no SNAT): the client pod's own address arrives.
         assert got.split(":")[0] == pods["n1-a"]["status"]["podIP"], got
@@ -86,9 +97,10 @@ def test_pod_to_pod_across_enis_and_nodes_and_to_dns(namespace: str, pods: dict[
 
 
 def test_kubelet_advertises_the_calculators_ceiling(vpc_cni_bed: vpccni.VpcCniOptions) -> None:
+    max_eni = next((int(v) for k, v in vpc_cni_bed.env if k == "MAX_ENI"), None)
     expected = max_pods(
         bundled_limits()[vpc_cni_bed.instance_type],
-        DensityOptions(prefix_delegation=vpc_cni_bed.prefix_delegation),
+        DensityOptions(prefix_delegation=vpc_cni_bed.prefix_delegation, max_eni=max_eni),
     ).value
     for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]:
         assert node["status"]["capacity"]["pods"] == str(expected)
@@ -104,10 +116,15 @@ def test_detect_names_the_vpc_cni_from_the_real_daemonset(
 ) -> None:
     assert main(["detect", "--output", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["profile"] == ("vpc-cni-prefix" if vpc_cni_bed.prefix_delegation else "vpc-cni")
+    # networking: the real aws-node; policy: kube-router's DaemonSet, named apart
+    assert report["profile"] == "vpc-cni-policy-engine", report
+    assert report["prefix_delegation"] is vpc_cni_bed.prefix_delegation
+    assert report["policy_engine"] == "kube-system/kube-router (kube-router, --run-firewall)"
     assert any("kube-system/aws-node" in line and vpc_cni_bed.image in line for line in report["evidence"]), (
         report
     )
+    if vpc_cni_bed.prefix_delegation:
+        assert "kube-system/aws-node: ENABLE_PREFIX_DELEGATION=true" in report["evidence"]
 
 
 def test_snat_rules_only_in_node_namespaces(pods: dict[str, dict[str, Any]]) -> None:
@@ -121,6 +138,17 @@ def test_snat_rules_only_in_node_namespaces(pods: dict[str, dict[str, Any]]) -> 
         ["ip", "route", "show", str(a.VPC_CIDR)], capture_output=True, text=True, check=True
     ).stdout
     assert f"dev {a.SINK_BRIDGE}" in root_routes, root_routes
+    # ipamd's policy routing (rule 1024 fwmark 0x80, "from <ENI IP> lookup <N>", per-ENI tables) and its
+    # MTU/route changes happen in the node namespaces; the machine keeps its three default rules.
+    root_rules = _lines(["ip", "rule", "show"])
+    assert [r.split(":", 1)[1].split() for r in root_rules] == [
+        ["from", "all", "lookup", "local"],
+        ["from", "all", "lookup", "main"],
+        ["from", "all", "lookup", "default"],
+    ], root_rules
+    root_tables = _lines(["ip", "route", "show", "table", "all"])
+    assert not [r for r in root_tables if " table " in r and r.split(" table ")[1].split()[0].isdigit()]
+    assert not [r for r in root_tables if " dev eni" in r], "pod veths of ipamd's in the root namespace"
     for index, ip in vpccni.node_ips(Layout.default()).items():
         netns = a.node(index).netns
         inside = subprocess.run(
@@ -130,3 +158,12 @@ def test_snat_rules_only_in_node_namespaces(pods: dict[str, dict[str, Any]]) -> 
             check=True,
         ).stdout
         assert f"--to-source {ip}" in inside, f"{netns}: no SNAT to the primary ENI address {ip}"
+        # the VPC itself is exempt, as on EKS: pod-to-pod keeps the source
+        assert f"-d {a.VPC_CIDR}" in inside, inside
+        rules = _lines(["ip", "-n", netns, "rule", "show"])
+        assert any("fwmark 0x80/0x80 lookup main" in r for r in rules), rules
+
+
+def _lines(argv: list[str]) -> list[str]:
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if line.strip()]

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
                     "prefix_delegation": detection.prefix_delegation,
                     "pod_ips_routable_from_control_plane": profile.pod_ips_routable_from_control_plane.value,
                     "network_policy_enforced": profile.network_policy_enforced.value,
+                    "policy_engine": detection.policy_engine,
                     # A claim of the profile, not an observation: `detect` dials nothing.
                     "pod_ips_routable_source": "profile (not measured; suites/apiserver measures it)",
                     "evidence": list(detection.evidence),
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         "suites/apiserver measures it)"
     )
     print(f"NetworkPolicy enforced: {profile.network_policy_enforced.value}")
+    print(f"policy engine: {detection.policy_engine or 'none seen among the DaemonSets'}")
     if detection.prefix_delegation:
         print("prefix delegation: on")
     print("evidence:")

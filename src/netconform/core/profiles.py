@@ -20,6 +20,7 @@ class ProfileName(enum.StrEnum):
     VPC_CNI = "vpc-cni"
     VPC_CNI_PREFIX = "vpc-cni-prefix"
     VPC_CNI_NETPOL = "vpc-cni-netpol"
+    VPC_CNI_POLICY_ENGINE = "vpc-cni-policy-engine"
     CALICO_OVERLAY = "calico-overlay"
     CALICO_POLICY = "calico-policy"
     GENERIC = "generic"
@@ -120,6 +121,23 @@ PROFILES: dict[ProfileName, Profile] = {
                 "the agent enforces networking.k8s.io/v1 NetworkPolicy with eBPF; the service port must "
                 "equal the container port; at most 24 port combinations per protocol per selector",
                 "NETWORK_POLICY_ENFORCING_MODE=strict starts new pods default-deny",
+            ),
+        ),
+        Profile(
+            name=ProfileName.VPC_CNI_POLICY_ENGINE,
+            title="Amazon VPC CNI networking + a separate NetworkPolicy engine (kube-router)",
+            pod_ips_routable_from_control_plane=Expect.YES,
+            network_policy_enforced=Expect.YES,
+            network_policy_enforcer="kube-router",
+            density=DensityFormula.ENI_SECONDARY_IP,
+            egress_snat=EgressSnat.NODE_IP_OUTSIDE_VPC,
+            webhooks_need_host_network=Expect.NO,
+            pod_ips_from_vpc=Expect.YES,
+            notes=(
+                "the VPC CNI gives pods their addresses and routes; a policy-only engine beside it "
+                "(kube-router --run-firewall on the netconform test bed; Calico policy-only on EKS, which "
+                "is the calico-policy profile) enforces NetworkPolicy with iptables in the node's namespace",
+                "prefix delegation is reported beside the profile (detection's prefix_delegation)",
             ),
         ),
         Profile(
@@ -267,13 +285,18 @@ class Detection:
     inconsistencies: tuple[str, ...] = ()
     """Evidence that contradicts the verdict (a CNI DaemonSet with no Ready pod): the profile is a claim
     the cluster does not back up, and the report says so instead of trusting it."""
+    policy_engine: str | None = None
+    """What enforces NetworkPolicy as seen in the cluster, apart from what gives pods their network
+    (``kube-system/kube-router (kube-router)``); None when no engine DaemonSet is seen. A reading of the
+    DaemonSets only: the netpol suite measures enforcement."""
 
 
 AWS_NODE = "aws-node"
 CALICO_NODE = "calico-node"
+KUBE_ROUTER = "kube-router"
 # Other CNIs we recognise by DaemonSet name only: they all map to the generic profile.
 OTHER_CNI_DAEMONSETS = (
-    "kube-router",
+    KUBE_ROUTER,
     "cilium",
     "weave-net",
     "kube-flannel-ds",
@@ -293,11 +316,15 @@ def detect_profile(facts: ClusterFacts) -> Detection:
     prefix = aws_node is not None and _env_true(aws_node, "ENABLE_PREFIX_DELEGATION")
     if prefix and aws_node is not None:
         evidence.append(f"{aws_node.ref}: ENABLE_PREFIX_DELEGATION=true")
+    engine = _policy_engine(facts, by_name)
     if calico is not None:
         name, why = _calico_kind(facts, calico, aws_node)
         evidence.extend(why)
     elif aws_node is not None:
         name, why = _vpc_cni_kind(facts, aws_node, prefix)
+        if name is not ProfileName.VPC_CNI_NETPOL and engine is not None:
+            # networking by the VPC CNI, policy by another DaemonSet (kube-router --run-firewall)
+            name, why = ProfileName.VPC_CNI_POLICY_ENGINE, [f"{aws_node.ref}: no network policy agent"]
         evidence.extend(why)
     else:
         name = ProfileName.GENERIC
@@ -312,9 +339,36 @@ def detect_profile(facts: ClusterFacts) -> Detection:
         for ds in facts.daemonsets
         if ds.name in KNOWN_DAEMONSETS and ds.serving_nowhere
     )
+    evidence.append(f"policy engine: {engine}" if engine else _NO_ENGINE)
     return Detection(
-        PROFILES[name], tuple(evidence), prefix_delegation=prefix, inconsistencies=inconsistencies
+        PROFILES[name],
+        tuple(evidence),
+        prefix_delegation=prefix,
+        inconsistencies=inconsistencies,
+        policy_engine=engine,
     )
+
+
+_NO_ENGINE = (
+    "policy engine: none seen (no aws-node network policy agent, calico-node or kube-router with its "
+    "firewall on)"
+)
+
+
+def _policy_engine(facts: ClusterFacts, running: Mapping[str, DaemonSetFacts]) -> str | None:
+    """Which DaemonSet enforces NetworkPolicy, named apart from the pod network."""
+    calico = running.get(CALICO_NODE)
+    if calico is not None:
+        return f"{calico.ref} (calico-felix)"
+    aws_node = running.get(AWS_NODE)
+    if aws_node is not None and _network_policy_evidence(facts, aws_node):
+        return f"{aws_node.ref} (aws-network-policy-agent)"
+    router = running.get(KUBE_ROUTER)
+    if router is not None and not any(
+        "--run-firewall=false" in c.args for c in router.containers if c.name == KUBE_ROUTER
+    ):
+        return f"{router.ref} (kube-router, --run-firewall)"
+    return None
 
 
 def _calico_kind(

@@ -33,6 +33,7 @@ from netconform.testbed import (
     network,
     nodes,
     pki,
+    policy_daemonset,
     processes,
     shell,
     sysctls,
@@ -393,12 +394,12 @@ def _start_nodes(
     say("test bed: routes, kube-proxy, kube-router" + (", aws-node" if vpc else ""))
     _node_networking(layout, bins, layouts, cidrs, vpc)
     if vpc:
-        addons.apply(api, vpccni.objects(vpc))
+        addons.apply(api, [*vpccni.objects(vpc), policy_daemonset.daemonset(layout)])
 
     def nodes_ready() -> None:
         waiting = []
         for node in specs:
-            for name in nodes.daemon_names(node):
+            for name in nodes.daemon_names(node, host_kube_router=vpc is None):
                 processes.ensure_alive(layout, name)
             if vpc:
                 processes.ensure_alive(layout, vpccni.EMULATOR)
@@ -408,6 +409,12 @@ def _start_nodes(
                 waiting.append(
                     f"{node.name} Ready={ready.status if ready else '?'}: {ready.message if ready else ''}"
                 )
+        if vpc:
+            router = client.AppsV1Api(api).read_namespaced_daemon_set(
+                policy_daemonset.NAME, policy_daemonset.NAMESPACE
+            )
+            if (router.status.number_ready or 0) < len(specs):
+                waiting.append(f"DaemonSet kube-router: {router.status.number_ready or 0}/{len(specs)} Ready")
         if waiting:
             raise NotYet("; ".join(waiting))
 
@@ -435,7 +442,8 @@ def _node_networking(
             network.route_services(node)
         cluster_cidr = a.VPC_CIDR if vpc else a.POD_CIDR
         processes.start(layout, components.kube_proxy(nl, node, bins, node_ips.get(node.index), cluster_cidr))
-        processes.start(layout, components.kube_router(nl, node, bins))
+        if vpc is None:  # under the VPC CNI kube-router is a DaemonSet, seen by detection as on EKS
+            processes.start(layout, components.kube_router(nl, node, bins))
 
 
 def _kubelet(
@@ -527,6 +535,7 @@ def _image_archives(layout: Layout, bins: Binaries, vpc: vpccni.VpcCniOptions | 
         specs += [
             vpccni.image_spec(vpccni.bin_dir(v), v) for v in vpccni.VERSIONS if vpccni.bin_dir(v).exists()
         ]
+        specs.append(policy_daemonset.image_spec(bins.path("kube-router", "kube-router")))
     archives = []
     for spec in specs:
         # Archives are cached beside the binaries, keyed by the reference and the binaries' cache dirs (and
@@ -643,7 +652,11 @@ def _shim_binaries(layout: Layout) -> list[Path]:
 def status(layout: Layout | None = None) -> Status:
     layout = layout or Layout.default()
     count = _node_count(layout)
-    expected = (*CONTROL_PLANE, *(n for node in a.nodes(count) for n in nodes.daemon_names(node)))
+    host_router = _recorded_cni(layout) is None
+    expected = (
+        *CONTROL_PLANE,
+        *(n for node in a.nodes(count) for n in nodes.daemon_names(node, host_kube_router=host_router)),
+    )
     running = tuple(n for n in expected if processes.running_pid(layout, n))
     stopped = tuple(n for n in expected if n not in running)
     try:

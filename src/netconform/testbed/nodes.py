@@ -26,8 +26,9 @@ from netconform.testbed.shell import run
 COMPONENTS = ("containerd", "kubelet", "kube-proxy", "kube-router")  # start order; stopped in reverse
 
 
-def daemon_names(node: a.NodeSpec) -> tuple[str, ...]:
-    return tuple(f"n{node.index}-{c}" for c in COMPONENTS)
+def daemon_names(node: a.NodeSpec, *, host_kube_router: bool = True) -> tuple[str, ...]:
+    """The node's host processes; under the VPC CNI kube-router is a DaemonSet (testbed.policy_daemonset)."""
+    return tuple(f"n{node.index}-{c}" for c in COMPONENTS if host_kube_router or c != "kube-router")
 
 
 def prepare(layout: Layout, node: a.NodeSpec, extra_host_paths: tuple[Path, ...] = ()) -> NodeLayout:

@@ -37,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cni", choices=("bridge", "vpc-cni"), default="bridge")
     parser.add_argument("--vpc-cni-version", default=vpccni.DEFAULT_VERSION)
     parser.add_argument("--instance-type", default=vpccni.DEFAULT_INSTANCE_TYPE)
+    parser.add_argument("--prefix-delegation", action="store_true")
+    parser.add_argument("--aws-node-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
@@ -49,7 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             vpc = (
-                vpccni.VpcCniOptions(version=args.vpc_cni_version, instance_type=args.instance_type)
+                vpccni.VpcCniOptions(
+                    version=args.vpc_cni_version,
+                    instance_type=args.instance_type,
+                    prefix_delegation=args.prefix_delegation,
+                    env=tuple(_env_pair(item) for item in args.aws_node_env),
+                )
                 if args.cni == "vpc-cni"
                 else None
             )
@@ -71,6 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if started_here and not os.environ.get("NETCONFORM_KEEP_TESTBED"):
             lifecycle.down(layout)
+
+
+def _env_pair(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise InputError(f"--aws-node-env wants NAME=VALUE, got {item!r}")
+    return name, value
 
 
 if __name__ == "__main__":

@@ -224,3 +224,50 @@ def test_node_facts_from_api_json() -> None:
         None,
         False,
     )
+
+
+IPAMD = (
+    "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox"
+    ' "ec97": plugin type="aws-cni" name="aws-cni" failed (add): add cmd: failed to assign an IP address'
+    " to container"
+)
+# t3.small with the kubelet's max-pods raised to 20: 3 ENIs x 3 pod IPs; aws-node and kube-router on the
+# host network, CoreDNS holding one IP.
+IP_PLAN = FillPlan("node-a", advertised=20, existing=3, ip_slots=9, existing_host_network=2)
+
+
+def test_an_ip_limited_node_is_filled_to_the_eni_ceiling_not_the_advertised_count() -> None:
+    assert IP_PLAN.ip_limited
+    assert IP_PLAN.ip_ceiling == 11
+    assert IP_PLAN.to_create == 8
+    assert not FillPlan("n", 11, 3, ip_slots=9, existing_host_network=2).ip_limited  # the kubelet binds first
+    assert FillPlan("n", 11, 3, ip_slots=9, existing_host_network=2).to_create == 8
+
+
+def test_the_pod_beyond_the_ip_ceiling_without_an_ip_passes_with_ipamds_message() -> None:
+    extra = PodObservation("fill-extra", PodState.NO_IP, "n", IPAMD)
+    verdict = judge_fill(FillRun(IP_PLAN, pods(PodState.RUNNING, 8), extra, bound_after=12, fill_seconds=4))
+    assert verdict.ok, verdict.message
+    assert verdict.ceiling_found == 11
+    assert "the ENIs give 9 pod IPs (+2 host-network pods = 11)" in verdict.message
+    assert "pod 12 (fill-extra) stays ContainerCreating, no IP from the CNI: " in verdict.message
+    assert "failed to assign an IP address to container" in verdict.message
+
+
+def test_an_ip_limited_node_fails_when_the_extra_pod_gets_an_ip_or_only_the_scheduler_stops_it() -> None:
+    running = PodObservation("fill-extra", PodState.RUNNING, "n")
+    verdict = judge_fill(FillRun(IP_PLAN, pods(PodState.RUNNING, 8), running, bound_after=12, fill_seconds=4))
+    assert not verdict.ok
+    assert "more IPs than the ENI math allows" in verdict.message
+    verdict = judge_fill(
+        FillRun(IP_PLAN, pods(PodState.RUNNING, 8), EXTRA_PENDING, bound_after=11, fill_seconds=1)
+    )
+    assert not verdict.ok
+
+
+def test_fill_pods_without_an_ip_below_the_eni_ceiling_fail_the_ip_limited_node() -> None:
+    fill = pods(PodState.RUNNING, 6) + pods(PodState.NO_IP, 2, IPAMD)
+    extra = PodObservation("fill-extra", PodState.NO_IP, "n", IPAMD)
+    verdict = judge_fill(FillRun(IP_PLAN, fill, extra, bound_after=12, fill_seconds=4))
+    assert not verdict.ok
+    assert "below the ENI math's 11" in verdict.message

@@ -6,6 +6,10 @@ addresses; a node whose primary ENI would need more pods than the smoke suite cr
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import random
+
 from netconform.adapters.kube.errors import KubeError, call
 from netconform.adapters.kube.execution import kubectl_exec
 from netconform.adapters.kube.manifests import ImageSettings
@@ -14,6 +18,7 @@ from netconform.adapters.probe.retry import probe_until_expected
 from netconform.checks.connectivity import payload
 from netconform.checks.connectivity.baseline import (
     CONTAINER,
+    HOST_PORT_RANGE,
     HTTP_PORT,
     SERVICE_PORT,
     Baseline,
@@ -23,10 +28,12 @@ from netconform.checks.connectivity.baseline import (
     service,
 )
 from netconform.core.connectivity.diagnosis import Path, PathFailure, missing_route_note, node_cut_off
+from netconform.core.connectivity.eni_holdings import EniHolding, eni_cidrs, on_secondary_enis
 from netconform.core.connectivity.spread import plan_eni_spread, ring_pairs, unusable_reasons, usable_nodes
 from netconform.core.instance_types import bundled_limits
 from netconform.core.profiles import Expect, Profile
 from netconform.core.truthtable import Cell, Protocol
+from netconform.errors import CannotCheck
 
 
 def _one_node_reason(check: Baseline) -> str | None:
@@ -240,5 +247,65 @@ def cross_eni(
     if Path.CROSS_NODE not in check.seen:
         cross_node(check, images)
     observed = {Path.CROSS_NODE: check.seen[Path.CROSS_NODE]}
-    pairs = [("eni-client", name) for name in names if name != "eni-client"]
-    return _probe_pairs(check, Path.CROSS_ENI, pairs, placed, observed)
+    targets = [name for name in names if name != "eni-client"]
+    cidrs, how = _ipamd_enis(check, images, target_node)
+    notes: tuple[str, ...]
+    if cidrs is None:
+        notes = (f"which ENI holds each pod: not measured ({how}); every pod on {target_node} probed",)
+    else:
+        secondary = on_secondary_enis(cidrs, {n: placed[n][0] for n in targets})
+        if not secondary:
+            return CheckResult(
+                Path.CROSS_ENI,
+                skipped=f"ipamd put none of the {len(targets)} pods on {target_node} on a secondary ENI"
+                f" ({how})",
+                observed=observed,
+            )
+        targets = sorted(secondary)
+        notes = tuple(
+            f"{n} {placed[n][0]} on {e.eni} (device {e.device_number}, {e.cidr}), per ipamd ({how})"
+            for n, e in sorted(secondary.items())
+        )
+    pairs = [("eni-client", name) for name in targets]
+    result = _probe_pairs(check, Path.CROSS_ENI, pairs, placed, observed)
+    return dataclasses.replace(result, notes=(*result.notes, *notes))
+
+
+IPAMD_INTROSPECTION = "http://127.0.0.1:61679/v1/enis"  # ipamd's default, on the node's loopback
+INTROSPECT_POD = "eni-introspect"
+
+
+def _ipamd_enis(check: Baseline, images: ImageSettings, node: str) -> tuple[list[EniHolding] | None, str]:
+    """ipamd's own record of the node's ENIs, read through a host-network pod there; None and why when it
+    cannot be read (introspection disabled, host network refused by admission, ...)."""
+    ns = check.bed.namespace
+    port = random.randint(*HOST_PORT_RANGE)
+    pod = netexec_pod(
+        INTROSPECT_POD,
+        {"app": "spread"},
+        images,
+        http_port=port,
+        udp_port=-1,
+        host_network=True,
+        node_name=node,
+    )
+    # No wget -T: the Debian static busybox crashes on it (probe.methods); `timeout` bounds it instead.
+    command = [
+        "sh",
+        "-c",
+        f"timeout 5 wget -qO- {IPAMD_INTROSPECTION} || curl -sf -m 5 {IPAMD_INTROSPECTION}",
+    ]
+    reproduce = kubectl_exec(ns, INTROSPECT_POD, command)
+    try:
+        check.kube.create(ns, pod)
+        check.kube.wait_pods_ready(ns, [INTROSPECT_POD])
+        got = check.kube.exec(ns, INTROSPECT_POD, command)
+    except (KubeError, CannotCheck) as err:  # refused by admission, never Ready: the check goes on without
+        return None, f"a host-network pod on {node} could not run: {err}"
+    if not got.ok:
+        return None, f"{reproduce}: exit {got.returncode} {got.stderr.strip()[:200]}"
+    try:
+        document = json.loads(got.stdout)
+    except ValueError:
+        return None, f"{reproduce}: not JSON: {got.stdout[:120]!r}"
+    return eni_cidrs(document), reproduce

@@ -53,10 +53,25 @@ def pause_pod(name: str, node: str, image: str, pull_policy: str) -> dict[str, A
 
 
 def run_fill(
-    kube: KubeCluster, namespace: str, node: str, *, advertised: int, image: str, pull_policy: str
+    kube: KubeCluster,
+    namespace: str,
+    node: str,
+    *,
+    advertised: int,
+    image: str,
+    pull_policy: str,
+    ip_slots: int | None = None,
 ) -> FillRun:
-    """Fill ``node`` to ``advertised`` pods with pause pods in ``namespace``, then create one more."""
-    plan = FillPlan(node=node, advertised=advertised, existing=len(pods_on_node(kube, node)))
+    """Fill ``node`` to ``advertised`` pods (or to the IP ceiling of ``ip_slots`` pod IPs, when lower) with
+    pause pods in ``namespace``, then create one more."""
+    existing = pods_on_node(kube, node)
+    plan = FillPlan(
+        node=node,
+        advertised=advertised,
+        existing=len(existing),
+        ip_slots=ip_slots,
+        existing_host_network=len(pods_on_node(kube, node, host_network=True)),
+    )
     names = [f"fill-{i:04d}" for i in range(plan.to_create)]
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=CREATE_WORKERS) as pool:

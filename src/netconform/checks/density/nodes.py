@@ -90,8 +90,9 @@ def _pods(resources: dict[str, str] | None) -> int | None:
         return None
 
 
-def pods_on_node(kube: KubeCluster, node: str) -> list[str]:
-    """``namespace/name`` of every pod bound to ``node`` that still counts against its pods capacity."""
+def pods_on_node(kube: KubeCluster, node: str, *, host_network: bool = False) -> list[str]:
+    """``namespace/name`` of every pod bound to ``node`` that still counts against its pods capacity (with
+    ``host_network``: only those on the node's network, which take no pod IP)."""
     selector = f"spec.nodeName={node}," + ",".join(f"status.phase!={p}" for p in TERMINAL_PHASES)
     page = call(
         f"list pods on node {node}",
@@ -100,4 +101,6 @@ def pods_on_node(kube: KubeCluster, node: str) -> list[str]:
         ),
     )
     items = json.loads(page.data).get("items") or []
+    if host_network:
+        items = [p for p in items if (p.get("spec") or {}).get("hostNetwork")]
     return sorted(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in items)

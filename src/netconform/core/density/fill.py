@@ -6,6 +6,11 @@ pods, every pod of ours that was bound runs, and the pod beyond the ceiling stay
 scheduler's "Too many pods". Pods that got no IP from the CNI (the VPC CNI's "failed to assign an IP
 address to container", host-local's "no IP addresses available") mean the IP ceiling is below the
 advertised one: the node fails, with that explanation.
+
+Where the ENI math says the CNI runs out of pod IPs before the advertised count (a kubelet max-pods above
+the ENI value: ``FillPlan.ip_slots``), the fill aims at the IP ceiling instead, and the pod beyond it must
+stay ContainerCreating with the CNI's own "no IP" error (ipamd's "failed to assign an IP address to
+container"), which the verdict quotes: the IP ceiling is measured, not the scheduler's.
 """
 
 from __future__ import annotations
@@ -86,10 +91,30 @@ class FillPlan:
     advertised: int
     existing: int
     """Pods already bound to the node (other tests', DaemonSets', static pods)."""
+    ip_slots: int | None = None
+    """Pod IPs the CNI can hand out on the node by the ENI math (ENIs × slots, host-network pods not
+    counted); None where pod IPs do not come from ENIs."""
+    existing_host_network: int = 0
+    """Of ``existing``, pods on the host network (they hold no pod IP)."""
+
+    @property
+    def ip_ceiling(self) -> int | None:
+        """Pods the node can run before the CNI has no IP left (host-network pods take none)."""
+        return None if self.ip_slots is None else self.existing_host_network + self.ip_slots
+
+    @property
+    def ip_limited(self) -> bool:
+        """Does the CNI run out of IPs before the kubelet's advertised count?"""
+        return self.ip_ceiling is not None and self.ip_ceiling < self.advertised
+
+    @property
+    def target(self) -> int:
+        """Pods the node should run: the advertised count, or the IP ceiling when that is lower."""
+        return self.ip_ceiling if self.ip_limited and self.ip_ceiling is not None else self.advertised
 
     @property
     def to_create(self) -> int:
-        return max(self.advertised - self.existing, 0)
+        return max(self.target - self.existing, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +145,14 @@ def judge_fill(run: FillRun) -> FillVerdict:
         by_state.setdefault(pod.state, []).append(pod)
     running = len(by_state.get(PodState.RUNNING, []))
     queued = len(by_state.get(PodState.TOO_MANY_PODS, []))
+    limit = (
+        f", the ENIs give {plan.ip_slots} pod IPs (+{plan.existing_host_network} host-network pods"
+        f" = {plan.ip_ceiling})"
+        if plan.ip_limited
+        else ""
+    )
     head = (
-        f"node {plan.node}: advertises {plan.advertised} pods, {plan.existing} were there,"
+        f"node {plan.node}: advertises {plan.advertised} pods{limit}, {plan.existing} were there,"
         f" {len(run.fill)} pause pods created, {running} running"
         + (f", {queued} queued behind other pods" if queued else "")
         + f"; filled in {run.fill_seconds:.1f} s"
@@ -131,10 +162,11 @@ def judge_fill(run: FillRun) -> FillVerdict:
     if problems:
         return FillVerdict(False, ceiling, head + "\n" + "\n".join(problems))
     extra = run.extra
+    stays = "ContainerCreating, no IP from the CNI" if plan.ip_limited else "Pending"
     return FillVerdict(
         True,
-        run.bound_after,
-        head + f"\npod {plan.advertised + 1} ({extra.name}) stays Pending: {extra.detail}",
+        run.bound_after - (1 if plan.ip_limited else 0),  # the extra pod is bound too when it lacks an IP
+        head + f"\npod {plan.target + 1} ({extra.name}) stays {stays}: {extra.detail}",
     )
 
 
@@ -143,10 +175,13 @@ def _fill_problems(run: FillRun, by_state: dict[PodState, list[PodObservation]])
     problems = []
     no_ip = by_state.get(PodState.NO_IP, [])
     if no_ip:
+        expected = (
+            f"the ENI math's {plan.ip_ceiling}" if plan.ip_limited else f"the advertised {plan.advertised}"
+        )
         problems.append(
             f"{len(no_ip)} pods got no IP ({_example(no_ip)}): the CNI's IP ceiling on this node is about"
-            f" {plan.existing + len(by_state.get(PodState.RUNNING, []))}, below the advertised"
-            f" {plan.advertised}; lower the kubelet's max-pods to the ENI value (see the density check)"
+            f" {plan.existing + len(by_state.get(PodState.RUNNING, []))}, below {expected};"
+            " lower the kubelet's max-pods to the ENI value (see the density check)"
         )
     for state in (PodState.SANDBOX_FAILED, PodState.FAILED, PodState.UNSCHEDULABLE, PodState.STARTING):
         pods = by_state.get(state, [])
@@ -154,14 +189,23 @@ def _fill_problems(run: FillRun, by_state: dict[PodState, list[PodObservation]])
             problems.append(f"{len(pods)} pods {state.value} ({_example(pods)})")
     if run.stalled and not problems:
         problems.append("the fill stopped making progress before every pod settled")
-    if run.extra.state is not PodState.TOO_MANY_PODS:
+    if plan.ip_limited and run.extra.state is not PodState.NO_IP:
+        problems.append(
+            f"the pod beyond the IP ceiling ({run.extra.name}) is {run.extra.state.value}, not without an IP"
+            f" from the CNI: {run.extra.detail or 'no message'} (the CNI handed out more IPs than the ENI"
+            " math allows?)"
+        )
+    if not plan.ip_limited and run.extra.state is not PodState.TOO_MANY_PODS:
         problems.append(
             f"the pod beyond the ceiling ({run.extra.name}) is {run.extra.state.value}, not Pending with"
             f" '{TOO_MANY_PODS}': {run.extra.detail or 'no message'}"
         )
-    if run.bound_after != plan.advertised and not problems:
+    # Without an IP the extra pod is bound all the same (the scheduler saw room): count it.
+    bound = plan.target + (1 if plan.ip_limited else 0)
+    if run.bound_after != bound and not problems:
+        which = f"the IP ceiling {plan.target} + the extra pod" if plan.ip_limited else "the advertised"
         problems.append(
-            f"{run.bound_after} pods are bound to the node, not the advertised {plan.advertised}"
+            f"{run.bound_after} pods are bound to the node, not {which} {bound}"
             " (pods of other tests came or went while it was full?)"
         )
     if problems:

@@ -8,7 +8,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
 from netconform import __version__
+from netconform.adapters.kube.errors import translate
 from netconform.errors import ExitCode, NetconformError
 
 # Sub-command modules under netconform.commands; each registers its own parser.
@@ -45,6 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"netconform: error: {err}", file=sys.stderr)
         # `run` and the in-cluster commands answer with a pytest run's codes (errors.RunExitCode).
         return int(err.run_exit_code if getattr(args, "run_exit_codes", False) else err.exit_code)
+    except (ApiException, urllib3.exceptions.HTTPError) as raw:
+        # A Kubernetes call that escaped the translated wrapper: still an environment problem (exit 3, one
+        # line, the API server's own message), never a traceback with exit 1.
+        if args.debug:
+            raise
+        kube_error = translate(raw, f"netconform {args.command}: an API call failed")
+        print(f"netconform: error: {kube_error}", file=sys.stderr)
+        codes = (kube_error.run_exit_code, kube_error.exit_code)
+        return int(codes[0] if getattr(args, "run_exit_codes", False) else codes[1])
     except KeyboardInterrupt:
         print("netconform: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)

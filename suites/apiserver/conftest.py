@@ -35,13 +35,15 @@ def module_namespace(namespace_factory: NamespaceFactory, request: pytest.Fixtur
 @pytest.fixture
 def verdict_of(profile: Profile, pytestconfig: pytest.Config) -> VerdictOf:
     """Judge an observation under the profile, record it for the summary, and fail readably if it is
-    not what the profile expects."""
+    not what the profile expects; skip with the observation when the profile makes no claim."""
 
     def check(observation: Observation) -> PathVerdict:
         verdict = judge(observation, profile)
         pytestconfig.stash.setdefault(_verdicts, []).append(verdict)
         pytestconfig.stash[_profile] = profile
         attach(f"{observation.path.id}: {observation.reach.value}", _details(verdict))
+        if not verdict.judged:
+            pytest.skip(verdict.message)
         if not verdict.ok:
             pytest.fail(verdict.message, pytrace=False)
         return verdict

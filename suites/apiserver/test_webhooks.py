@@ -9,9 +9,9 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.checks.apiserver import webhooks
 from netconform.core.apiserver import webhook_audit
-from netconform.core.apiserver.paths import Backend, Mechanism, path
+from netconform.core.apiserver.paths import Backend, Mechanism, Reach, path
+from netconform.core.apiserver.webhook_audit import PodNetworkReach
 from netconform.core.findings import Severity
-from netconform.core.profiles import Expect, Profile
 from suites.apiserver.conftest import VerdictOf
 
 pytestmark = pytest.mark.apiserver
@@ -75,10 +75,11 @@ def test_api_server_calls_the_webhook(  # noqa: PLR0917 (pytest passes fixtures 
 
 
 def test_audit_names_a_pod_backed_webhook_and_passes_a_host_network_one(
-    kube: KubeCluster, servers: dict[Backend, webhooks.TlsServer], run_id: str, profile: Profile
+    kube: KubeCluster, servers: dict[Backend, webhooks.TlsServer], run_id: str
 ) -> None:
-    """The audit of the cluster's own webhooks, fed two of ours: the pod-backed one is at risk exactly
-    when the profile says the control plane cannot reach pod IPs; the hostNetwork one never is."""
+    """The audit of the cluster's own webhooks, fed two of ours and what this run observed of the API server
+    calling the pod-backed one: that one is at risk exactly when the call did not get through, and the
+    finding quotes the observation; the hostNetwork one never is."""
     configurations = {
         backend: webhooks.webhook_configuration(
             webhooks.WebhookKind.VALIDATING,
@@ -91,24 +92,34 @@ def test_audit_names_a_pod_backed_webhook_and_passes_a_host_network_one(
         for backend, server in servers.items()
     }
     names = {backend: manifest["metadata"]["name"] for backend, manifest in configurations.items()}
+    server = servers[Backend.POD_NETWORK]
     with (
         webhooks.registered(kube, configurations[Backend.POD_NETWORK]),
         webhooks.registered(kube, configurations[Backend.HOST_NETWORK]),
     ):
         facts = [f for f in webhooks.read_cluster_webhooks(kube) if f.configuration in names.values()]
-    findings = webhook_audit.audit(facts, [], profile)
+        observation = webhooks.probe_webhook(
+            kube,
+            path(Mechanism.VALIDATING_WEBHOOK, Backend.POD_NETWORK),
+            server.namespace,
+            kind=webhooks.WebhookKind.VALIDATING,
+            probe_value="audit-pod",
+            port=server.port,
+        )
+    reach = PodNetworkReach.observed([observation])
+    findings = webhook_audit.audit(facts, [], reach)
     attach("webhook audit", webhook_audit.render_table(findings))
     by_configuration = {f.subject.split(" ")[0].split("/", 1)[1]: f for f in findings}
     host = by_configuration[names[Backend.HOST_NETWORK]]
     pod = by_configuration[names[Backend.POD_NETWORK]]
     assert host.severity is Severity.OK, host.describe()
     assert host.code == "host-network", host.describe()
-    expected_pod = {
-        Expect.YES: (Severity.OK, "pod-network-routable"),
-        Expect.NO: (Severity.ERROR, "pod-network-unreachable"),
-        Expect.UNKNOWN: (Severity.INFO, "pod-network-unverified"),
-    }[profile.pod_ips_routable_from_control_plane]
-    assert (pod.severity, pod.code) == expected_pod, pod.describe()
-    assert servers[Backend.POD_NETWORK].name in pod.fact("backend"), pod.describe()
+    assert observation.reach is not Reach.INCONCLUSIVE, observation
+    reached = observation.reach is Reach.REACHED
+    assert (pod.severity, pod.code) == (
+        (Severity.OK, "pod-network-reached") if reached else (Severity.ERROR, "pod-network-unreachable")
+    ), pod.describe()
+    assert f"validating-webhook/pod-network: {observation.reach.value}" in pod.message, pod.describe()
+    assert server.name in pod.fact("backend"), pod.describe()
     # Ours select only their own namespace: never a kube-system coverage warning.
     assert not [f for f in findings if f.code == "fail-closed-covers-kube-system"], findings

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from fixtures.cluster import stop_run
 from fixtures.namespaces import NamespaceFactory, NamespaceSet, any_failed
 from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
@@ -25,6 +27,7 @@ from netconform.checks.netpol.topology import (
 from netconform.core.connectivity.spread import describe_placement, usable_nodes
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
 from netconform.core.netpol.enforcement import Decision, decide
+from netconform.core.netpol.foreign import ForeignPolicyUnmodelled, folded_note
 from netconform.core.profiles import Profile
 from netconform.core.truthtable import Probe, Protocol
 
@@ -41,7 +44,8 @@ def netpol_namespaces(
     namespace_factory: NamespaceFactory, request: pytest.FixtureRequest
 ) -> Iterator[NamespaceSet]:
     """x, y and z for the whole suite, released by the factory's keep policy when the session ends."""
-    with namespace_factory.scoped("suites/netpol", any_failed(request, "netpol_topology")) as owned:
+    failed = any_failed(request, "netpol_topology")
+    with namespace_factory.scoped("suites/netpol", failed, policy_model=True) as owned:
         yield owned
 
 
@@ -57,21 +61,33 @@ def sctp_support(
 
 
 @pytest.fixture(scope="session")
-def netpol_topology(
+def netpol_topology(  # noqa: PLR0917 (pytest passes fixtures by name)
     sctp_support: SctpSupport,
     kube: KubeCluster,
     images: ImageSettings,
     netpol_namespaces: NamespaceSet,
     netpol_prober: ExecProber,
+    foreign_policy_preflight: tuple[dict[str, Any], ...],
 ) -> NetpolTopology:
-    """Deployed, Ready, and a fully green policy-free matrix in every target mode before any policy."""
-    topology = NetpolTopology.deploy(
-        kube,
-        images,
-        netpol_namespaces.make,
-        sctp=sctp_support.supported,
-        nodes=[n.name for n in usable_nodes(node_views(kube))],  # the 9 pods across every real node
-    )
+    """Deployed, Ready, and a fully green policy-free matrix in every target mode before any policy.
+
+    Policies a controller put into x, y and z are folded into every expected table (one that cannot be
+    modelled stops the run in one line, exit 12); the report names them."""
+    try:
+        topology = NetpolTopology.deploy(
+            kube,
+            images,
+            netpol_namespaces.make,
+            sctp=sctp_support.supported,
+            nodes=[n.name for n in usable_nodes(node_views(kube))],  # the 9 pods across every real node
+            expect_foreign=[p["metadata"]["name"] for p in foreign_policy_preflight],
+        )
+    except ForeignPolicyUnmodelled as err:
+        stop_run(err)
+    if topology.foreign:
+        note = folded_note(topology.foreign)
+        attach("foreign NetworkPolicies", note)
+        print(f"\nnetpol model: {note}")
     # Which pod runs on which node, in the report and on the terminal: a cell's node relation matters.
     placement = describe_placement(topology.placement)
     attach("netpol pod placement", placement)

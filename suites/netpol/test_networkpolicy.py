@@ -21,6 +21,7 @@ from netconform.core.netpol.cases.plan import case_story, plan_case
 from netconform.core.netpol.cases.verdict import merge_known
 from netconform.core.netpol.deviations import Deviations
 from netconform.core.netpol.enforcement import Action, Decision
+from netconform.core.netpol.foreign import clashes
 from netconform.core.run.categories import KNOWN_DEVIATION_PREFIX
 from netconform.core.truthtable import Protocol
 from netconform.report.netpol import failure_message, known_paragraph, passed_html, verdict_html, verdict_text
@@ -70,6 +71,9 @@ def test_networkpolicy(  # noqa: PLR0917 (pytest passes fixtures by name)
     probed = replace(case, protocols=tuple(p for p in case.protocols if p not in not_probed))
     plan = plan_case(probed, netpol_topology.world(), mode)
     allure.dynamic.title(plan.title)
+    clash = clashes(list(netpol_topology.foreign), [k for step in plan.steps for k in step.state.policies])
+    if clash:
+        pytest.skip(f"a foreign NetworkPolicy has this case's policy name ({', '.join(clash)}): not replaced")
     for name, value in {**plan.parameters(), "protocols": ", ".join(p.value for p in case.protocols)}.items():
         allure.dynamic.parameter(name, value)
     if netpol_enforcement.action is Action.SKIP:

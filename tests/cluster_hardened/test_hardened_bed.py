@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from child_pytest import run_pytest
 from generate_rule import EXCLUDE, set_exclusion
 
 from netconform.adapters.kube import labels, manifests, pod_defaults
@@ -24,6 +25,7 @@ from netconform.testbed import addresses as a
 from netconform.testbed import policy_webhook
 from tests.cluster.test_bad_input_cluster import assert_nothing_left, assert_one_line, run_suite
 
+REPO = Path(__file__).resolve().parents[2]
 FIRST, LAST = a.nodes(2)[0].name, a.nodes(2)[1].name  # the bed taints the last of its two nodes
 SPECIAL = {"kwok-windows-0", "kwok-fargate-0", "kwok-virtual-0"}
 
@@ -192,18 +194,37 @@ def test_a_denying_webhook_stops_the_run_with_its_name_and_message(
     assert_nothing_left(kube, storage_policy)
 
 
-def test_a_generated_default_deny_is_named_and_stops_the_run(kube: KubeCluster, tmp_path: Path) -> None:
+FOLDED_RUN = (
+    "suites/netpol/test_networkpolicy.py",
+    "suites/smoke/test_connectivity.py",
+    "-k",
+    "deny-all-ingress[pod-ip] or ns-selector-ingress[pod-ip] or ns-selector-ingress[service-dns] "
+    "or test_pod_to_pod_tcp or test_service_by_fqdn",
+)
+
+
+def test_a_generated_default_deny_is_named_and_accounted_for(kube: KubeCluster) -> None:
+    """The generate rule as it ships: its default-deny is named once, folded into the netpol suite's
+    expected tables (which then agree with what kube-router enforces), and the smoke suite's namespace gets
+    the harness's allow-all, so pod-to-pod and DNS still pass; nothing is left behind."""
     set_exclusion(None)  # the bed's generate rule as it ships: every new namespace
+    run_id = f"h9fold{secrets.token_hex(3)}"
     try:
-        code, output, run_id = run_suite(tmp_path)
+        done = run_pytest(
+            REPO, "-q", "-s", "-p", "no:cacheprovider", "--run-id", run_id, *FOLDED_RUN, cluster=True
+        )
     finally:
         set_exclusion(EXCLUDE)
-    assert code == RunExitCode.FOREIGN_POLICY, output
-    assert_one_line(
-        output,
-        "netconform: foreign NetworkPolicy in every new namespace: NetworkPolicy default-deny (all pods; "
-        "ingress and egress denied) appeared in nc-",
-    )
-    assert "exclude namespaces labelled netconform.io/owner=netconform" in output
-    assert no_test_passed(output), output
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert "Traceback" not in output, output[-4000:]
+    assert (
+        "foreign NetworkPolicy in every new namespace: NetworkPolicy default-deny (all pods; ingress and "
+        "egress denied) appeared in nc-"
+    ) in output, output[-4000:]
+    assert (
+        "netpol model: foreign NetworkPolicies folded into every expected table: x: NetworkPolicy "
+        "default-deny (all pods; ingress and egress denied); y: NetworkPolicy default-deny"
+    ) in output, output[-4000:]
+    assert re.search(r"\b5 passed\b", output), output[-4000:]
     assert_nothing_left(kube, run_id)

@@ -99,8 +99,8 @@ def test_unreachable_symptom(text: str, symptom: str | None) -> None:
         (OVERLAY, HOST_WEBHOOK, Reach.REACHED, True),
         (OVERLAY, HOST_WEBHOOK, Reach.UNREACHABLE, False),
         (OVERLAY, EXEC, Reach.REACHED, True),
-        (GENERIC, POD_WEBHOOK, Reach.REACHED, True),
-        (GENERIC, POD_WEBHOOK, Reach.UNREACHABLE, True),
+        (GENERIC, POD_WEBHOOK, Reach.REACHED, None),
+        (GENERIC, POD_WEBHOOK, Reach.UNREACHABLE, None),
         (GENERIC, HOST_WEBHOOK, Reach.UNREACHABLE, False),
         (VPC, POD_WEBHOOK, Reach.INCONCLUSIVE, False),
         (GENERIC, POD_WEBHOOK, Reach.INCONCLUSIVE, False),
@@ -108,7 +108,11 @@ def test_unreachable_symptom(text: str, symptom: str | None) -> None:
 )
 def test_judge(profile, target, reach, ok) -> None:  # type: ignore[no-untyped-def]
     verdict = judge(Observation(target, reach, 500, WEBHOOK_TIMEOUT), profile)
-    assert verdict.ok is ok
+    if ok is None:  # no claim: not judged, never a pass
+        assert (verdict.judged, verdict.ok) == (False, False)
+        assert "not judged: profile generic makes no claim" in verdict.message
+    else:
+        assert (verdict.judged, verdict.ok) == (True, ok)
     assert target.title in verdict.message
 
 
@@ -163,6 +167,7 @@ def test_summary_lists_paths_in_order_and_concludes() -> None:
     lines = text.splitlines()
     assert lines[1].startswith("validating-webhook/pod-network")
     assert lines[2].startswith("exec/kubelet")
+    assert "not judged" in lines[1]
     assert "does NOT reach pod IPs" in text
 
 

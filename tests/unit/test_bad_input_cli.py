@@ -142,3 +142,44 @@ def test_bad_input_is_one_line_and_a_distinct_exit_code(
     lines = err.splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("netconform: error: " + message.format(tmp=tmp_path)), lines[0]
+
+
+@pytest.mark.parametrize(
+    ("raised", "line"),
+    [
+        (
+            "api-500",
+            "netconform: error: netconform detect: an API call failed: API server answered 500 (etcdserver: "
+            "request timed out)",
+        ),
+        (
+            "api-422",
+            "netconform: error: netconform detect: an API call failed: field is immutable (HTTP 422)",
+        ),
+    ],
+)
+def test_an_unexpected_api_error_exits_3_in_one_line(
+    raised: str, line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An API error no command translated itself still ends as 'could not check' (3), not a traceback (1)."""
+    import json
+
+    from kubernetes.client.exceptions import ApiException
+
+    from netconform.commands import detect
+
+    status, message = {
+        "api-500": (500, "etcdserver: request timed out"),
+        "api-422": (422, "field is immutable"),
+    }[raised]
+
+    def fail(_args: object) -> int:
+        err = ApiException(status=status, reason="x")
+        err.body = json.dumps({"kind": "Status", "message": message})
+        raise err
+
+    monkeypatch.setattr(detect, "run", fail)
+    assert main(["detect"]) == 3
+    err = capsys.readouterr().err
+    assert err.strip() == line
+    assert "Traceback" not in err

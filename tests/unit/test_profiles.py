@@ -283,3 +283,38 @@ def test_the_policy_engine_is_named_for_calico_and_the_agent_too() -> None:
     agent = detect_profile(ClusterFacts(daemonsets=(aws_node(agent_args=("--enable-network-policy=true",)),)))
     assert agent.profile.name is ProfileName.VPC_CNI_NETPOL
     assert agent.policy_engine == "kube-system/aws-node (aws-network-policy-agent)"
+
+
+NODES = ("192.168.12.34", "192.168.77.5")
+
+
+def test_pod_ips_outside_the_node_ranges_while_aws_node_is_installed_are_an_inconsistency() -> None:
+    overlay_pods = ("10.244.1.5", "10.244.2.7", "192.168.40.9")
+    detection = detect_profile(ClusterFacts(daemonsets=(aws_node(),), pod_ips=overlay_pods, node_ips=NODES))
+    assert detection.profile.name is ProfileName.VPC_CNI
+    assert detection.inconsistencies == (
+        "kube-system/aws-node is installed, but 2 of 3 sampled pod IPs lie outside the nodes' ranges "
+        "(192.168.0.0/16): 10.244.1.5, 10.244.2.7 — another CNI hands out pod addresses (the VPC CNI gives "
+        "pods addresses of the node subnets unless AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG=true)",
+    )
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        # VPC CNI pods hold addresses of the node subnets
+        ClusterFacts(daemonsets=(aws_node(),), pod_ips=("192.168.12.99", "192.168.77.40"), node_ips=NODES),
+        # custom networking: ENIConfig subnets (often 100.64.0.0/10) lie outside the nodes' range by design
+        ClusterFacts(
+            daemonsets=(aws_node({"AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true"}),),
+            pod_ips=("100.64.3.4",),
+            node_ips=NODES,
+        ),
+        # no aws-node: an overlay's own range is what it should be
+        ClusterFacts(daemonsets=(calico_node(),), pod_ips=("10.244.1.5",), node_ips=NODES),
+        # nothing sampled: nothing to reconcile
+        ClusterFacts(daemonsets=(aws_node(),), pod_ips=("10.244.1.5",)),
+    ],
+)
+def test_pod_ips_that_fit_the_cni_are_not_an_inconsistency(facts: ClusterFacts) -> None:
+    assert detect_profile(facts).inconsistencies == ()

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import pytest
 
+from netconform.core.apiserver.paths import Backend, Mechanism, Observation, Reach, path
 from netconform.core.apiserver.webhook_audit import (
     ApiServiceFacts,
     BackendPod,
+    PodNetworkReach,
     ServiceBackend,
     WebhookFacts,
     audit,
     render_table,
 )
 from netconform.core.findings import Severity, worst
-from netconform.core.profiles import PROFILES, ProfileName
+from netconform.core.profiles import Expect
 from netconform.core.selectors import LabelSelector, Operator, Requirement
 
-VPC = PROFILES[ProfileName.VPC_CNI]
-OVERLAY = PROFILES[ProfileName.CALICO_OVERLAY]
-GENERIC = PROFILES[ProfileName.GENERIC]
+PROXY = path(Mechanism.POD_PROXY, Backend.POD_NETWORK)
+REPRODUCE = "kubectl get --raw /api/v1/namespaces/nc-1/pods/web-pod:8080/proxy/hostname"
+# What the run observed of the control plane reaching pod IPs (never what a profile claims).
+VPC = PodNetworkReach.observed([Observation(PROXY, Reach.REACHED, 200, "web-pod", REPRODUCE)])
+OVERLAY = PodNetworkReach.observed([Observation(PROXY, Reach.UNREACHABLE, 503, "i/o timeout", REPRODUCE)])
+GENERIC = PodNetworkReach.not_measured("--read-only: no pod of the harness to reach")
 
 NOT_KUBE_SYSTEM = LabelSelector.of(
     None, Requirement("kubernetes.io/metadata.name", Operator.NOT_IN, frozenset({"kube-system"}))
@@ -59,10 +64,10 @@ def reachability(findings):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("facts", "profile", "severity", "code"),
     [
-        (webhook(), VPC, Severity.OK, "pod-network-routable"),
+        (webhook(), VPC, Severity.OK, "pod-network-reached"),
         (webhook(), OVERLAY, Severity.ERROR, "pod-network-unreachable"),
         (webhook(failure_policy="Ignore"), OVERLAY, Severity.WARNING, "pod-network-unreachable"),
-        (webhook(), GENERIC, Severity.INFO, "pod-network-unverified"),
+        (webhook(), GENERIC, Severity.INFO, "pod-network-not-measured"),
         (webhook(HOST_BACKED), OVERLAY, Severity.OK, "host-network"),
         (webhook(MIXED), OVERLAY, Severity.ERROR, "pod-network-unreachable"),
         (webhook(NOT_READY), VPC, Severity.ERROR, "no-ready-backend"),
@@ -79,7 +84,7 @@ def reachability(findings):  # type: ignore[no-untyped-def]
             Severity.ERROR,
             "pod-network-unreachable",
         ),
-        (webhook(None, url="https://10.244.3.7:8443/validate"), VPC, Severity.OK, "pod-network-routable"),
+        (webhook(None, url="https://10.244.3.7:8443/validate"), VPC, Severity.OK, "pod-network-reached"),
         (webhook(None, url="https://opa.example.com/v1/admit"), OVERLAY, Severity.INFO, "url-unverified"),
     ],
 )
@@ -126,7 +131,7 @@ METRICS = ServiceBackend("kube-system", "metrics-server", 443, pods=(BackendPod(
     ("facts", "profile", "severity", "code"),
     [
         (ApiServiceFacts("v1.apps", None), OVERLAY, Severity.OK, "served-by-control-plane"),
-        (ApiServiceFacts("v1beta1.metrics.k8s.io", METRICS, True), VPC, Severity.OK, "pod-network-routable"),
+        (ApiServiceFacts("v1beta1.metrics.k8s.io", METRICS, True), VPC, Severity.OK, "pod-network-reached"),
         (
             ApiServiceFacts("v1beta1.metrics.k8s.io", METRICS, True),
             OVERLAY,
@@ -167,3 +172,25 @@ def test_findings_are_worst_first_and_render_as_a_table() -> None:
     assert table.splitlines()[0].split()[:3] == ["severity", "code", "subject"]
     assert "APIService/v1beta1.metrics.k8s.io" in table
     assert render_table([]).startswith("no admission webhooks")
+
+
+def test_the_audit_says_what_it_observed_and_how_to_repeat_it() -> None:
+    (reached,) = reachability(audit([webhook()], [], VPC))
+    assert "the control plane reached in this run" in reached.message
+    assert REPRODUCE in reached.message
+    (unreached,) = reachability(audit([webhook()], [], OVERLAY))
+    assert "could not reach in this run (pods-proxy/pod-network: unreachable" in unreached.message
+    (unmeasured,) = reachability(audit([webhook()], [], GENERIC))
+    assert unmeasured.message.endswith("was not measured: --read-only: no pod of the harness to reach")
+
+
+def test_pod_network_reach_comes_from_pod_network_observations_only() -> None:
+    host = Observation(path(Mechanism.POD_PROXY, Backend.HOST_NETWORK), Reach.REACHED)
+    assert PodNetworkReach.observed([host]).seen is Expect.UNKNOWN
+    assert "no pod-network path" in PodNetworkReach.observed([host]).evidence
+    mixed = [
+        Observation(PROXY, Reach.REACHED),
+        Observation(path(Mechanism.VALIDATING_WEBHOOK, Backend.POD_NETWORK), Reach.UNREACHABLE),
+    ]
+    assert PodNetworkReach.observed(mixed).seen is Expect.UNKNOWN
+    assert PodNetworkReach.observed([Observation(PROXY, Reach.INCONCLUSIVE)]).seen is Expect.UNKNOWN

@@ -7,7 +7,6 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.facts import gather_cluster_facts
 from netconform.commands._cluster_args import add_cluster_arguments, connect
 from netconform.core.connectivity.address_ranges import pod_ip_evidence
@@ -28,8 +27,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cluster = connect(args)
-    detection = detect_profile(gather_cluster_facts(cluster))
-    address_line = _address_evidence(cluster)
+    facts = gather_cluster_facts(cluster)
+    detection = detect_profile(facts)
+    address_line = pod_ip_evidence(facts.pod_ips, facts.node_ips)
     if address_line:
         detection = replace(detection, evidence=(*detection.evidence, address_line))
     profile = detection.profile
@@ -72,19 +72,3 @@ def run(args: argparse.Namespace) -> int:
         for line in detection.inconsistencies:
             print(f"  - {line}")
     return ExitCode.OK
-
-
-POD_SAMPLE = 200
-
-
-def _address_evidence(cluster: KubeCluster) -> str | None:
-    """Pod IPs (not hostNetwork) against the nodes' InternalIPs, from a bounded sample."""
-    pods = cluster.core.list_pod_for_all_namespaces(
-        limit=POD_SAMPLE, field_selector="status.phase=Running"
-    ).items
-    pod_ips = [p.status.pod_ip for p in pods if p.status.pod_ip and not p.spec.host_network]
-    nodes = cluster.core.list_node(
-        label_selector="!type", limit=POD_SAMPLE
-    ).items  # KWOK fakes carry type=kwok
-    node_ips = [a.address for n in nodes for a in n.status.addresses or [] if a.type == "InternalIP"]
-    return pod_ip_evidence(pod_ips, node_ips)

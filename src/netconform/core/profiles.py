@@ -10,6 +10,7 @@ answers (the generic profile) mean: observe and report, do not assert.
 from __future__ import annotations
 
 import enum
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -273,6 +274,10 @@ class ClusterFacts:
     ip_pools: tuple[IpPoolFacts, ...] = ()
     vpc_cni_config: Mapping[str, str] = field(default_factory=dict)
     """Data of ConfigMap ``kube-system/amazon-vpc-cni`` (e.g. ``enable-network-policy-controller``)."""
+    pod_ips: tuple[str, ...] = ()
+    """A bounded sample of running pods' IPs (hostNetwork pods left out: theirs is the node's)."""
+    node_ips: tuple[str, ...] = ()
+    """The real nodes' InternalIPs (KWOK fakes left out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +343,7 @@ def detect_profile(facts: ClusterFacts) -> Detection:
         f"DaemonSet {ds.ref}: {ds.desired_pods} pod(s) scheduled, none Ready — installed but not serving"
         for ds in facts.daemonsets
         if ds.name in KNOWN_DAEMONSETS and ds.serving_nowhere
-    )
+    ) + tuple(_pods_outside_node_ranges(facts, aws_node) if aws_node is not None else ())
     evidence.append(f"policy engine: {engine}" if engine else _NO_ENGINE)
     return Detection(
         PROFILES[name],
@@ -369,6 +374,33 @@ def _policy_engine(facts: ClusterFacts, running: Mapping[str, DaemonSetFacts]) -
     ):
         return f"{router.ref} (kube-router, --run-firewall)"
     return None
+
+
+# Nodes of one VPC share far more than a /16 (a VPC is at most a /16 per CIDR block); pods the VPC CNI wires
+# hold addresses of the nodes' subnets, unless custom networking (ENIConfig) puts them in others.
+NODE_RANGE_PREFIX = 16
+CUSTOM_NETWORKING = "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"
+
+
+def _pods_outside_node_ranges(facts: ClusterFacts, aws_node: DaemonSetFacts) -> list[str]:
+    """aws-node installed, yet pods hold addresses outside every node's range: another CNI hands out the
+    addresses (an overlay chained or left over), so the VPC CNI profile is a claim the pods do not back."""
+    nodes = [ipaddress.ip_address(ip) for ip in facts.node_ips if ip]
+    ranges = {
+        ipaddress.ip_network(f"{ip}/{NODE_RANGE_PREFIX}", strict=False) for ip in nodes if ip.version == 4
+    }
+    pods = [ipaddress.ip_address(ip) for ip in facts.pod_ips if ip]
+    outside = sorted(str(ip) for ip in pods if ip.version == 4 and not any(ip in net for net in ranges))
+    if not ranges or not outside:
+        return []
+    if _env_true(aws_node, CUSTOM_NETWORKING):  # ENIConfig subnets may lie anywhere in the VPC: expected
+        return []
+    shown = ", ".join(outside[:5]) + (f" (+{len(outside) - 5} more)" if len(outside) > 5 else "")
+    return [
+        f"{aws_node.ref} is installed, but {len(outside)} of {len(pods)} sampled pod IPs lie outside the "
+        f"nodes' ranges ({', '.join(sorted(str(n) for n in ranges))}): {shown} — another CNI hands out pod "
+        f"addresses (the VPC CNI gives pods addresses of the node subnets unless {CUSTOM_NETWORKING}=true)"
+    ]
 
 
 def _calico_kind(

@@ -124,11 +124,14 @@ def test_context_takes_options_from_aws_node_and_the_profile() -> None:
     assert context.options.cni_version == CniVersion(1, 19, 0)
     assert "VPC CNI 1.19.0; ENABLE_PREFIX_DELEGATION=true, MAX_ENI=2" in context.why
     old = VpcCniConfig(env={}, cni_version=CniVersion(1, 8, 0))
-    forced = context_for(PROFILES[ProfileName.VPC_CNI_PREFIX], old, CATALOG)
+    observed = context_for(PROFILES[ProfileName.VPC_CNI_PREFIX], old, CATALOG)
+    # The running aws-node does not enable prefix delegation: that observation wins over the profile.
+    assert not observed.options.prefix_delegation
+    assert "the profile says prefix delegation, the running aws-node does not enable it" in observed.why
+    assert judge_node(node("m5.large", 29), observed).verdict is CeilingVerdict.MATCH
+    forced = context_for(PROFILES[ProfileName.VPC_CNI_PREFIX], None, CATALOG)
     assert forced.options.prefix_delegation
-    assert "prefix delegation from the profile" in forced.why
-    # CNI 1.8 cannot delegate prefixes: the secondary-IP value is then right.
-    assert judge_node(node("m5.large", 29), forced).verdict is CeilingVerdict.MATCH
+    assert "prefix delegation from the profile (aws-node not read)" in forced.why
     assert CALICO.basis is Basis.KUBELET
     assert "advertised values are the ceilings" in CALICO.why
     assert "no aws-node: stock VPC CNI settings assumed" in VPC.why

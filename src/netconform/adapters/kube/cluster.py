@@ -10,13 +10,16 @@ from typing import Any
 from kubernetes import client
 
 from netconform.adapters.kube import labels, pod_defaults
-from netconform.adapters.kube.errors import Conflict, NotFound, call
+from netconform.adapters.kube.errors import AdmissionDenied, Conflict, NotFound, call
 from netconform.adapters.kube.execution import ExecResult, exec_in_pod
-from netconform.adapters.waits import Bound, NotYet, wait_until
+from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
 from netconform.errors import CannotCheck, RunExitCode
 
 PODS_READY = Bound("pods to become Ready", timeout_s=180, interval_s=1)
 NAMESPACE_GONE = Bound("namespace deletion", timeout_s=120, interval_s=1)
+POD_SECURITY_SEES_LEVEL = Bound(
+    "PodSecurity admission to see a namespace's new level label", timeout_s=10, interval_s=0.5
+)
 
 # Waiting reasons that will not fix themselves: fail at once instead of waiting out the bound.
 FATAL_WAITING_REASONS = {
@@ -126,10 +129,30 @@ class KubeCluster:
         }
         if kind not in creators:
             raise ValueError(f"KubeCluster.create does not handle {kind}")
+        relabelled = False
         if kind in ("Pod", "Deployment", "DaemonSet"):
-            self._allow_pod_security(namespace, manifest)
+            relabelled = self._allow_pod_security(namespace, manifest)
             manifest = pod_defaults.apply(manifest, self.pod_defaults)
-        call(f"create {kind.lower()} {namespace}/{name}", lambda: creators[kind](namespace, manifest))
+        action = f"create {kind.lower()} {namespace}/{name}"
+        if not relabelled:
+            call(action, lambda: creators[kind](namespace, manifest))
+            return
+
+        # PodSecurity judges by the API server's cached copy of the namespace: right after the level label
+        # went on, it may still see the old level (seen on the hardened bed under load). Only that denial is
+        # retried, within a bound; any other answer stands at once.
+        def attempt() -> None:
+            try:
+                call(action, lambda: creators[kind](namespace, manifest))
+            except AdmissionDenied as err:
+                if err.denial.name.startswith("PodSecurity"):
+                    raise NotYet(str(err)) from err
+                raise
+
+        try:
+            wait_until(POD_SECURITY_SEES_LEVEL, attempt)
+        except WaitTimeout:
+            call(action, lambda: creators[kind](namespace, manifest))  # the denial itself, in one line
 
     def copy_pull_secret(self, source: pod_defaults.PullSecret, namespace: str) -> None:
         """The --image-pull-secret Secret, copied into one of the harness's namespaces (pods can only use
@@ -149,17 +172,17 @@ class KubeCluster:
             lambda: self.core.create_namespaced_secret(namespace, body),
         )
 
-    def _allow_pod_security(self, namespace: str, manifest: dict[str, Any]) -> None:
+    def _allow_pod_security(self, namespace: str, manifest: dict[str, Any]) -> bool:
         """A pod that cannot meet ``restricted`` (hostNetwork: privileged; raw ICMP: baseline) gets its
         namespace labelled for the level it needs first, the reason beside it; the report lists them."""
         needed = pod_defaults.needed_level(manifest)
         if needed is None:
-            return
+            return False
         level, why = needed
         current = self.privileged_namespaces.get(namespace)
         levels = pod_defaults.LEVELS
         if current is not None and levels.index(current[0]) >= levels.index(level):
-            return
+            return False
         body = {
             "metadata": {
                 "labels": {pod_defaults.PSA_ENFORCE: level},
@@ -168,6 +191,7 @@ class KubeCluster:
         }
         call(f"patch namespace {namespace}", lambda: self.core.patch_namespace(namespace, body))
         self.privileged_namespaces[namespace] = (level, why)
+        return True
 
     def replace_network_policy(self, namespace: str, manifest: dict[str, Any]) -> None:
         name = manifest["metadata"]["name"]

@@ -6,6 +6,7 @@ the same conversion the unit tests run on recorded objects.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from typing import Any
@@ -29,11 +30,37 @@ def gather_cluster_facts(cluster: KubeCluster) -> ClusterFacts:
             functools.partial(cluster.apps.list_daemon_set_for_all_namespaces, _preload_content=False),
         )
     )
-    return facts_from_objects(
+    facts = facts_from_objects(
         daemonsets=[ds for ds in daemonsets if _name(ds) in CNI_DAEMONSET_NAMES],
         installations=_custom(cluster, "operator.tigera.io", "v1", "installations"),
         ip_pools=_custom(cluster, "crd.projectcalico.org", "v1", "ippools"),
         vpc_cni_configmap=_vpc_cni_configmap(cluster),
+    )
+    pod_ips, node_ips = _addresses(cluster)
+    return dataclasses.replace(facts, pod_ips=pod_ips, node_ips=node_ips)
+
+
+ADDRESS_SAMPLE = 200  # pods and nodes read for the address evidence: bounded on big clusters
+
+
+def _addresses(cluster: KubeCluster) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Running pods' IPs (not hostNetwork) and the real nodes' InternalIPs, from a bounded sample."""
+    try:
+        pods = call(
+            "list pods in all namespaces",
+            lambda: cluster.core.list_pod_for_all_namespaces(
+                limit=ADDRESS_SAMPLE, field_selector="status.phase=Running"
+            ),
+        ).items
+        # KWOK fakes carry type=kwok: their addresses are made up.
+        nodes = call(
+            "list nodes", lambda: cluster.core.list_node(label_selector="!type", limit=ADDRESS_SAMPLE)
+        ).items
+    except Forbidden:  # the address evidence is advisory: without it, nothing to reconcile
+        return (), ()
+    return (
+        tuple(p.status.pod_ip for p in pods if p.status.pod_ip and not p.spec.host_network),
+        tuple(a.address for n in nodes for a in n.status.addresses or [] if a.type == "InternalIP"),
     )
 
 

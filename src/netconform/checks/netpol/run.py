@@ -9,7 +9,7 @@ the case's policies go in (a stale rule must not be mistaken for this case's).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from netconform.adapters.probe.model import ProbeJob, Prober, ProbeResult
 from netconform.adapters.probe.retry import probe_until_expected
@@ -18,7 +18,9 @@ from netconform.core.netpol.cases.model import Case, PolicyDoc, TargetMode, with
 from netconform.core.netpol.cases.plan import CasePlan, StepPlan, plan_case
 from netconform.core.netpol.cases.verdict import StepVerdict, judge
 from netconform.core.netpol.deviations import NO_DEVIATIONS, Deviations
+from netconform.core.netpol.foreign import clashes
 from netconform.core.truthtable import Cell, CellDiff, Probe, Protocol, observed_table
+from netconform.errors import CannotCheck
 
 BASELINE_PROBES = (Probe(80, Protocol.TCP), Probe(80, Protocol.UDP))
 # Policy engines program rules asynchronously (kube-router: well under a second after the event). A re-probe
@@ -82,6 +84,15 @@ def run_plan(
     fewer).
     """
     transform = _compose(with_dns_egress if plan.dns_egress else None, cluster_transform)
+    clash = clashes(list(topology.foreign), [key for step in plan.steps for key in step.state.policies])
+    if clash:
+        raise CannotCheck(
+            f"case {plan.case.id} would replace (and then delete) the foreign NetworkPolicies "
+            f"{', '.join(clash)} of the same name: not run"
+        )
+    # The DNS companions of foreign egress-isolating policies (World.dns_companions), which the engine's
+    # expectation counts in, go onto the cluster with every step's own policies.
+    companions = topology.world().dns_companions() if plan.dns_egress else {}
     runs: list[StepRun] = []
     for step in plan.steps:
         key = plan.state_key(step.index)
@@ -90,7 +101,8 @@ def run_plan(
                 prober, BASELINE_PROBES, [TargetMode.POD_IP], BASELINE_ATTEMPTS, pause_s=STEP_PAUSE_S
             )
         if topology.state_key != key:
-            topology.apply_state(step.state, transform)
+            state = replace(step.state, policies={**companions, **step.state.policies})
+            topology.apply_state(state, transform)
             topology.state_key = key
         expected = step.expected
         jobs = topology.jobs(expected.probes, plan.mode)

@@ -12,12 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netconform.adapters.kube import manifests
+from netconform.adapters.kube import labels, manifests
 from netconform.adapters.kube.cluster import KubeCluster
+from netconform.adapters.kube.errors import call
 from netconform.adapters.probe.model import Endpoint, ProbeJob, Prober
 from netconform.adapters.probe.retry import RETRY_PAUSE_S, probe_until_expected
-from netconform.adapters.waits import Bound
+from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
 from netconform.core.connectivity.spread import round_robin
+from netconform.core.netpol import foreign as foreign_policies
 from netconform.core.netpol.cases.model import (
     NAMESPACE_LABEL,
     NAMESPACES,
@@ -30,13 +32,18 @@ from netconform.core.netpol.cases.model import (
     World,
     resolve,
 )
-from netconform.core.netpol.model import IPAddress
+from netconform.core.netpol.model import NAMESPACE_NAME_LABEL, IPAddress
+from netconform.core.netpol.parse import parse_policy
 from netconform.core.truthtable import Cell, Probe, Protocol
-from netconform.errors import CannotCheck
+from netconform.errors import CannotCheck, NetconformError
 
 SCTP_CHECK_POD = "sctp-check"
 SCTP_POD_READY = Bound("the SCTP capability check pod to become Ready", timeout_s=120, interval_s=1)
 TOPOLOGY_READY = Bound("the 9 netpol server pods to become Ready", timeout_s=240, interval_s=1)
+# The canary namespace showed a controller adding policies; x, y and z get theirs a moment after creation.
+FOREIGN_POLICIES_PRESENT = Bound(
+    "the foreign NetworkPolicies seen in the canary to appear in x, y and z", timeout_s=15, interval_s=0.5
+)
 READINESS_ATTEMPTS = 10  # full green matrix before any policy (upstream waitForHTTPServers: 10 tries)
 DIAL_PORT = 80  # probes ask this container's netexec to dial (probe.methods.NetexecDial)
 SOURCE_CONTAINER = manifests.netexec_container_name(DIAL_PORT)
@@ -88,6 +95,9 @@ class NetpolTopology:
     changed_namespace_labels: set[tuple[str, str]] = field(default_factory=set)
     state_key: object = None  # what the last apply_state call applied (None: baseline)
     placement: Mapping[str, str] = field(default_factory=dict)  # "x/a" -> node it runs on
+    # Policies in x, y, z that the harness did not create ("x/name" -> model-name document): in every
+    # expected table (core.netpol.foreign); never touched by apply_state or reset.
+    foreign: Mapping[str, PolicyDoc] = field(default_factory=dict)
 
     # --- deployment ---------------------------------------------------------------------------------------
     @classmethod
@@ -99,9 +109,11 @@ class NetpolTopology:
         *,
         sctp: bool,
         nodes: Sequence[str] = (),
+        expect_foreign: Sequence[str] = (),
     ) -> NetpolTopology:
         """``nodes``: spread the 9 pods over these, round robin in model order (a fixed placement, so a
-        cell's node relation is the same on every run); none: the scheduler decides."""
+        cell's node relation is the same on every run); none: the scheduler decides. ``expect_foreign``:
+        names of the policies a controller put into the canary namespace (waited for in x, y and z)."""
         protocols = (Protocol.TCP, Protocol.UDP) + ((Protocol.SCTP,) if sctp else ())
         service_ports = [(port, protocol) for port in PORTS for protocol in protocols]
         names = {ns: create_namespace(ns, {NAMESPACE_LABEL: ns}) for ns in NAMESPACES}
@@ -125,7 +137,17 @@ class NetpolTopology:
                 if not service.spec.cluster_ip:
                     raise CannotCheck(f"service {names[ns]}/s-{pod} has no ClusterIP")
                 service_ips[f"{ns}/{pod}"] = service.spec.cluster_ip
-        return cls(kube, names, pod_ips, service_ips, protocols, placement=placement)
+        foreign, namespace_labels = read_foreign(kube, names, expect_foreign)
+        return cls(
+            kube,
+            names,
+            pod_ips,
+            service_ips,
+            protocols,
+            extra_namespace_labels=namespace_labels,
+            placement=placement,
+            foreign=foreign,
+        )
 
     def world(self) -> World:
         labels = {ns: {NAMESPACE_LABEL: ns, **self.extra_namespace_labels.get(ns, {})} for ns in NAMESPACES}
@@ -134,6 +156,7 @@ class NetpolTopology:
             namespace_labels=labels,
             pod_labels={key: {POD_LABEL: key.split("/")[1]} for key in POD_KEYS},
             served=self.protocols,
+            standing=self.foreign,
         )
 
     # --- names and probe jobs -----------------------------------------------------------------------------
@@ -216,16 +239,26 @@ class NetpolTopology:
         attempts: int,
         pause_s: float = RETRY_PAUSE_S,
     ) -> None:
-        """Probe the policy-free matrix until every cell is allowed; TopologyNotReady if it never is."""
+        """Probe the policy-free matrix until every cell is allowed; TopologyNotReady if it never is.
+
+        With foreign policies in force the matrix is not policy-free: the harness's own allow-all goes into
+        x, y and z while it is probed (policies are additive), and comes out again after."""
         jobs = [job for mode in modes for job in self.jobs(probes, mode)]
-        results = probe_until_expected(
-            prober,
-            jobs,
-            dict.fromkeys(jobs, Cell.ALLOWED),
-            max_attempts=attempts,
-            pause_s=pause_s,
-            confirm=False,
-        )
+        allow = [self.namespace_names[ns] for ns in NAMESPACES] if self.foreign else []
+        for namespace in allow:
+            self.kube.replace_network_policy(namespace, self.harness_allow_all(namespace))
+        try:
+            results = probe_until_expected(
+                prober,
+                jobs,
+                dict.fromkeys(jobs, Cell.ALLOWED),
+                max_attempts=attempts,
+                pause_s=pause_s,
+                confirm=False,
+            )
+        finally:
+            for namespace in allow:
+                self.kube.delete_network_policy(namespace, foreign_policies.BASELINE_ALLOW_NAME)
         wrong = [r for r in results if r.state is not Cell.ALLOWED]
         if wrong:
             lines = "\n".join(f"  {r.describe()}" for r in wrong[:20])
@@ -233,3 +266,72 @@ class NetpolTopology:
                 f"{len(wrong)} of {len(results)} policy-free probes did not connect, so no policy verdict is "
                 f"possible (servers not listening, or the pod network is broken):\n{lines}"
             )
+
+    def harness_allow_all(self, namespace: str) -> dict[str, Any]:
+        manifest = foreign_policies.allow_all(namespace, foreign_policies.BASELINE_ALLOW_NAME)
+        manifest["metadata"]["labels"] = {labels.OWNER: labels.OWNER_VALUE}
+        del manifest["metadata"]["namespace"]
+        return manifest
+
+
+def read_foreign(
+    kube: KubeCluster, names: Mapping[str, str], expected: Sequence[str]
+) -> tuple[dict[str, PolicyDoc], dict[str, dict[str, str]]]:
+    """The policies in x, y and z the harness did not create, in model names, and the namespaces' real labels
+    (a foreign policy may select on any of them). ForeignPolicyUnmodelled if the engine cannot read one."""
+
+    def all_there() -> dict[str, list[dict[str, Any]]]:
+        found = _list_foreign(kube, names)
+        missing = [
+            f"{ns}/{name}"
+            for ns in NAMESPACES
+            for name in expected
+            if name not in {p["metadata"]["name"] for p in found[ns]}
+        ]
+        if missing:
+            raise NotYet(f"not yet in {', '.join(missing)}")
+        return found
+
+    try:
+        found = wait_until(FOREIGN_POLICIES_PRESENT, all_there) if expected else _list_foreign(kube, names)
+    except WaitTimeout:  # the controller spares some of them (its own exclusions): model what is there
+        found = _list_foreign(kube, names)
+    if not any(found.values()):
+        return {}, {}
+    real_to_model = {real: model for model, real in names.items()}
+    foreign: dict[str, PolicyDoc] = {}
+    for ns, policies in found.items():
+        for policy in policies:
+            doc = foreign_policies.to_model(policy, real_to_model)
+            where = f"{names[ns]}/{doc['metadata']['name']}"
+            try:
+                parse_policy(doc, f"policy {where}")
+            except NetconformError as err:
+                raise foreign_policies.ForeignPolicyUnmodelled(
+                    f"foreign {foreign_policies.describe(policy)} in {names[ns]} cannot be modelled, so no "
+                    f"expected table would be right ({err}); exclude namespaces labelled "
+                    f"{labels.OWNER}={labels.OWNER_VALUE} from the policy that generates it"
+                ) from err
+            foreign[f"{ns}/{doc['metadata']['name']}"] = doc
+    return foreign, {ns: _real_labels(kube, names[ns]) for ns in NAMESPACES}
+
+
+def _list_foreign(kube: KubeCluster, names: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for ns in NAMESPACES:
+        items = call(
+            f"list networkpolicies in {names[ns]}",
+            lambda ns=ns: kube.networking.list_namespaced_network_policy(names[ns]),  # type: ignore[misc]
+        ).items
+        found[ns] = [
+            kube.api.sanitize_for_serialization(p)
+            for p in items
+            if (p.metadata.labels or {}).get(labels.OWNER) != labels.OWNER_VALUE
+        ]
+    return found
+
+
+def _real_labels(kube: KubeCluster, name: str) -> dict[str, str]:
+    """A namespace's labels as the cluster has them (the name label is the model's own: left out)."""
+    meta = call(f"read namespace {name}", lambda: kube.core.read_namespace(name)).metadata
+    return {k: v for k, v in (meta.labels or {}).items() if k != NAMESPACE_NAME_LABEL}

@@ -167,6 +167,9 @@ class PathVerdict:
     expected: Expect
     ok: bool
     message: str
+    judged: bool = True
+    """False: the profile makes no claim about the path, so the observation is not held to anything (the
+    suite skips with the observation as the reason: nothing passes on no claim)."""
 
     @property
     def path(self) -> ApiServerPath:
@@ -233,8 +236,12 @@ def judge(observation: Observation, profile: Profile) -> PathVerdict:
         return PathVerdict(
             observation,
             expected,
-            ok=True,
-            message=f"{target.title}: {seen} (profile {profile.name.value} makes no claim: reported only)",
+            ok=False,
+            message=(
+                f"{target.title}: {seen}; not judged: profile {profile.name.value} makes no claim about the "
+                "control plane reaching pod IPs (pass --profile to hold it to one)"
+            ),
+            judged=False,
         )
     reached = observation.reach is Reach.REACHED
     if reached == (expected is Expect.YES):
@@ -281,7 +288,7 @@ def summary(verdicts: Sequence[PathVerdict], profile: Profile) -> str:
                 verdict.expected.value,
                 obs.reach.value,
                 "" if obs.status is None else str(obs.status),
-                "ok" if verdict.ok else "FAIL",
+                "not judged" if not verdict.judged else "ok" if verdict.ok else "FAIL",
                 _shorten(obs.symptom or obs.detail, 70),
             )
         )

@@ -2,7 +2,9 @@
 because the control plane cannot reach the pods that serve them.
 
 Pure: the kube adapter resolves every webhook and APIService to its Service and the pods behind it; this
-module decides, under a CNI profile, what is at risk and how badly.
+module decides what is at risk and how badly. Whether the control plane reaches pod IPs is what this run
+OBSERVED (the API-server suite's pod-network paths, :class:`PodNetworkReach`), never the CNI profile's claim:
+where nothing was measured a pod-backed backend is "not measured", with the reason.
 
 Severity follows the consequence:
 
@@ -12,7 +14,8 @@ Severity follows the consequence:
 * ``WARNING``: silently weaker. An ``Ignore`` webhook that cannot be reached is skipped after its timeout on
   every call: its policy is not enforced and matching requests are slowed. A ``Fail`` webhook that also
   covers kube-system can block the cluster's own recovery when its pods are down.
-* ``INFO``: cannot be judged (the profile makes no claim, or a URL the harness cannot resolve).
+* ``INFO``: cannot be judged (the control plane's reach to pod IPs not measured, or a URL the harness cannot
+  resolve).
 * ``OK``: served from the node network or the control plane itself.
 """
 
@@ -23,12 +26,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from netconform.core.apiserver.paths import HOST_NETWORK_ADVICE
+from netconform.core.apiserver.paths import (
+    HOST_NETWORK_ADVICE,
+    Backend,
+    Observation,
+    inferred_routability,
+)
 from netconform.core.findings import Finding, Severity
-from netconform.core.profiles import Expect, Profile
+from netconform.core.profiles import Expect
 from netconform.core.selectors import LabelSelector
 
 KUBE_SYSTEM_LABELS = {"kubernetes.io/metadata.name": "kube-system"}
+
+
+@dataclass(frozen=True)
+class PodNetworkReach:
+    """What this run saw of the control plane opening connections to pod IPs."""
+
+    seen: Expect  # YES: reached; NO: could not; UNKNOWN: not measured (or the paths disagreed)
+    evidence: str  # the observations and how to repeat them, or why nothing was measured
+
+    @classmethod
+    def observed(cls, observations: Sequence[Observation]) -> PodNetworkReach:
+        pod = [o for o in observations if o.path.backend is Backend.POD_NETWORK]
+        if not pod:
+            return cls.not_measured("no pod-network path of the API server was probed in this run")
+        parts = [
+            f"{o.path.id}: {o.reach.value}" + (f" (reproduce: {o.reproduce})" if o.reproduce else "")
+            for o in pod
+        ]
+        return cls(inferred_routability(pod), "; ".join(parts))
+
+    @classmethod
+    def not_measured(cls, why: str) -> PodNetworkReach:
+        return cls(Expect.UNKNOWN, why)
 
 
 @dataclass(frozen=True)
@@ -102,33 +133,33 @@ def _finding(  # noqa: PLR0917
 def audit(
     webhooks: Sequence[WebhookFacts],
     api_services: Sequence[ApiServiceFacts],
-    profile: Profile,
+    reach: PodNetworkReach,
     pod_cidrs: Sequence[str] = (),
 ) -> list[Finding]:
     """One finding per webhook and APIService (OK ones too), plus fail-closed coverage of kube-system."""
     findings: list[Finding] = []
     for webhook in webhooks:
-        findings.append(_webhook_reachability(webhook, profile, pod_cidrs))
+        findings.append(_webhook_reachability(webhook, reach, pod_cidrs))
         coverage = _kube_system_coverage(webhook)
         if coverage is not None:
             findings.append(coverage)
-    findings.extend(_api_service(service, profile) for service in api_services)
+    findings.extend(_api_service(service, reach) for service in api_services)
     return sorted(findings, key=lambda f: (-f.severity, f.subject, f.code))
 
 
 # --- webhooks --------------------------------------------------------------------------------------------
 
 
-def _webhook_reachability(webhook: WebhookFacts, profile: Profile, pod_cidrs: Sequence[str]) -> Finding:
+def _webhook_reachability(webhook: WebhookFacts, reach: PodNetworkReach, pod_cidrs: Sequence[str]) -> Finding:
     if webhook.service is not None:
-        return _service_backed(webhook.subject, webhook.service, profile, _webhook_consequence(webhook))
+        return _service_backed(webhook.subject, webhook.service, reach, _webhook_consequence(webhook))
     url = webhook.url or ""
     host = urlsplit(url).hostname or ""
     backend = f"url {url}"
     if host in ("localhost",) or _is_loopback(host):
         return _finding(Severity.OK, "served-by-control-plane", webhook.subject, backend, "a loopback URL")
     if _in_cidrs(host, pod_cidrs):
-        return _pod_network_risk(webhook.subject, backend, profile, _webhook_consequence(webhook))
+        return _pod_network_risk(webhook.subject, backend, reach, _webhook_consequence(webhook))
     return _finding(
         Severity.INFO,
         "url-unverified",
@@ -172,7 +203,7 @@ def _kube_system_coverage(webhook: WebhookFacts) -> Finding | None:
 # --- APIServices -----------------------------------------------------------------------------------------
 
 
-def _api_service(api_service: ApiServiceFacts, profile: Profile) -> Finding:
+def _api_service(api_service: ApiServiceFacts, reach: PodNetworkReach) -> Finding:
     subject = api_service.subject
     if api_service.service is None:
         return _finding(Severity.OK, "served-by-control-plane", subject, "Local", "served by the API server")
@@ -180,7 +211,7 @@ def _api_service(api_service: ApiServiceFacts, profile: Profile) -> Finding:
         Severity.ERROR,
         "discovery of its group fails: kubectl top, HPA and namespace deletion stall",
     )
-    finding = _service_backed(subject, api_service.service, profile, consequence)
+    finding = _service_backed(subject, api_service.service, reach, consequence)
     if api_service.available is False:
         status = f"Available=False: {api_service.message}" if api_service.message else "Available=False"
         return _finding(
@@ -198,7 +229,7 @@ def _api_service(api_service: ApiServiceFacts, profile: Profile) -> Finding:
 
 
 def _service_backed(
-    subject: str, service: ServiceBackend, profile: Profile, consequence: tuple[Severity, str]
+    subject: str, service: ServiceBackend, reach: PodNetworkReach, consequence: tuple[Severity, str]
 ) -> Finding:
     severity, what = consequence
     backend = service.ref
@@ -231,30 +262,29 @@ def _service_backed(
             f"served by hostNetwork pods ({', '.join(p.name for p in ready)})",
         )
     described = f"{backend} → pods {', '.join(pod_network)} on the pod network"
-    return _pod_network_risk(subject, described, profile, consequence)
+    return _pod_network_risk(subject, described, reach, consequence)
 
 
 def _pod_network_risk(
-    subject: str, backend: str, profile: Profile, consequence: tuple[Severity, str]
+    subject: str, backend: str, reach: PodNetworkReach, consequence: tuple[Severity, str]
 ) -> Finding:
-    routable = profile.pod_ips_routable_from_control_plane
-    if routable is Expect.YES:
+    if reach.seen is Expect.YES:
         return _finding(
             Severity.OK,
-            "pod-network-routable",
+            "pod-network-reached",
             subject,
             backend,
-            f"served from the pod network, which profile {profile.name.value} says the control plane reaches",
+            f"served from the pod network, which the control plane reached in this run ({reach.evidence})",
         )
-    if routable is Expect.UNKNOWN:
+    if reach.seen is Expect.UNKNOWN:
         return _finding(
             Severity.INFO,
-            "pod-network-unverified",
+            "pod-network-not-measured",
             subject,
             backend,
-            f"served from the pod network; profile {profile.name.value} does not say whether the control "
-            "plane reaches pod IPs",
-            "run suites/apiserver to find out",
+            f"served from the pod network; whether the control plane reaches pod IPs was not measured: "
+            f"{reach.evidence}",
+            "run suites/apiserver (not --read-only) to measure it",
         )
     severity, what = consequence
     return _finding(
@@ -262,8 +292,8 @@ def _pod_network_risk(
         "pod-network-unreachable",
         subject,
         backend,
-        f"served from the pod network, which the control plane cannot reach under profile "
-        f"{profile.name.value}: {what}",
+        f"served from the pod network, which the control plane could not reach in this run "
+        f"({reach.evidence}): {what}",
         HOST_NETWORK_ADVICE,
     )
 

@@ -151,8 +151,11 @@ def context_for(
     options = config.density_options() if config is not None else DensityOptions()
     reasons = [f"profile {profile.name.value}"]
     if profile.density is DensityFormula.ENI_PREFIX and not options.prefix_delegation:
-        options = dataclasses.replace(options, prefix_delegation=True)
-        reasons.append("prefix delegation from the profile")
+        if config is None:  # nothing observed to go by: the profile's setting, said as such
+            options = dataclasses.replace(options, prefix_delegation=True)
+            reasons.append("prefix delegation from the profile (aws-node not read)")
+        else:  # the running aws-node is the observation; the profile's claim does not override it
+            reasons.append("the profile says prefix delegation, the running aws-node does not enable it")
     reasons.append(config.describe() if config else "no aws-node: stock VPC CNI settings assumed")
     basis = Basis.KUBELET if profile.density is DensityFormula.KUBELET_CONFIGURED else Basis.ENI
     if basis is Basis.KUBELET:

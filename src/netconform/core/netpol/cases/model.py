@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from netconform.core.netpol.engine import PolicyEngine
+from netconform.core.netpol.foreign import policy_types
 from netconform.core.netpol.model import Cluster, ContainerPort, IPAddress, Namespace, Pod
 from netconform.core.netpol.parse import parse_policy
 from netconform.core.netpol.policy import NetworkPolicy
@@ -200,6 +201,28 @@ class World:
     namespace_labels: Mapping[str, Mapping[str, str]]  # base labels per model namespace
     pod_labels: Mapping[str, Mapping[str, str]]  # base labels per model pod
     served: tuple[Protocol, ...] = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)  # container ports declared
+    # Policies in force that no case wrote ("x/name" -> document in model names): a generated default-deny
+    # (core.netpol.foreign). Every step's expected table includes them.
+    standing: Mapping[str, PolicyDoc] = field(default_factory=dict)
+
+    def standing_policies(self, *, dns_egress: bool = False) -> dict[str, PolicyDoc]:
+        """The standing policies, and with Service DNS targets the DNS companion of each that isolates
+        egress (the cluster gets the same companions: ``dns_companions``)."""
+        return {**self.standing, **(self.dns_companions() if dns_egress else {})}
+
+    def dns_companions(self) -> dict[str, PolicyDoc]:
+        """A standing policy that isolates egress blocks DNS, which Service DNS probes need: the harness adds
+        a policy for the same pods that allows only port 53 (as ``with_dns_egress`` does for a case's own).
+        Its pods are egress-isolated already, so it changes no cell on ports 80 and 81."""
+        companions: dict[str, PolicyDoc] = {}
+        for key, doc in self.standing.items():
+            spec = doc.get("spec") or {}
+            if "Egress" not in policy_types(spec):
+                continue
+            ns, name = key.split("/", 1)
+            companion = policy(ns, f"nc-dns-{name}"[:63], spec.get("podSelector") or {}, egress=[])
+            companions[f"{ns}/{companion['metadata']['name']}"] = with_dns_egress(companion)
+        return companions
 
     @classmethod
     def model(
@@ -286,7 +309,13 @@ def engine_inputs(
             for key in POD_KEYS
         ),
     )
+    # Standing policies go in as they are on the cluster (no DNS rule added: their companions carry it); a
+    # case policy of the same name replaces one on the cluster, so it does here too.
+    standing = world.standing_policies(dns_egress=dns_egress)
+    standing = {key: doc for key, doc in standing.items() if key not in state.policies}
     policies = tuple(
+        parse_policy(engine_document(doc, world), f"standing policy {key}") for key, doc in standing.items()
+    ) + tuple(
         parse_policy(engine_document(doc, world, dns_egress=dns_egress), f"policy {key}")
         for key, doc in state.policies.items()
     )

@@ -80,16 +80,17 @@ def _rule_marks(
 
     Each rule matches on its own ipsets: ingress rules need the destination among the policy's pods, egress
     rules the source (policy types the policy lacks wrote no rules of that direction)."""
-    if policy.isolates(Direction.INGRESS) and matching.policy_selects(policy, dst):
-        for rule in policy.ingress:
+    # (direction, the pod the policy must select, the rule's peer): ingress rules match the source against the
+    # destination's policy, egress rules the destination against the source's.
+    for direction, selected, peer, rules in (
+        (Direction.INGRESS, dst, src, policy.ingress),
+        (Direction.EGRESS, src, dst, policy.egress),
+    ):
+        if not (policy.isolates(direction) and matching.policy_selects(policy, selected)):
+            continue
+        for rule in rules:
             if matching.rule_peers_match(
-                rule, policy.namespace, src, namespaces[src.namespace]
-            ) and matching.rule_ports_match(rule, probe, dst):
-                return True
-    if policy.isolates(Direction.EGRESS) and matching.policy_selects(policy, src):
-        for rule in policy.egress:
-            if matching.rule_peers_match(
-                rule, policy.namespace, dst, namespaces[dst.namespace]
+                rule, policy.namespace, peer, namespaces[peer.namespace]
             ) and matching.rule_ports_match(rule, probe, dst):
                 return True
     return False

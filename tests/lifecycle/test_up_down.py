@@ -68,6 +68,8 @@ def machine_state(layout: Layout) -> dict[str, set[str]]:
         # Paths the node components hard-code: shim sockets, libcni results, container-log symlinks.
         "hard-coded host paths": host.leak_entries(HARD_CODED_HOST_PATHS),
         "hard-coded host dirs": {str(p) for p in HARD_CODED_HOST_PATHS if p.exists()},
+        # containerd 2's default NRI socket: a host path every node would share (the bed disables NRI).
+        "nri socket dir": {str(p) for p in (Path("/run/nri"),) if p.exists()},
     }
 
 

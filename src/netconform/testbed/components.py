@@ -169,6 +169,10 @@ state = "{nl.containerd_state}"
   address = "{nl.containerd_state}/containerd.sock.ttrpc"
 
 [plugins]
+  # NRI listens on /var/run/nri/nri.sock, a host path every node would share: two containerds started at once
+  # race for it (bind: address already in use) and the socket outlives the bed. The bed runs no NRI plugins.
+  [plugins.'io.containerd.nri.v1.nri']
+    disable = true
   [plugins.'io.containerd.internal.v1.opt']
     path = "{nl.containerd_opt}"
   [plugins.'io.containerd.cri.v1.images']

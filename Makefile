@@ -110,12 +110,12 @@ test-cluster: $(STAMP) system-deps image
 test-cluster-hardened: $(STAMP) system-deps
 	$(SESSION) --hardened -- scripts/cluster-tier-hardened.sh
 
-# The VPC CNI tier (issue 16): a second bring-up with the real aws-node (ipamd, aws-cni) against aws-emu, and
-# tests/vpccni on it (ENI addresses in EC2, cross-ENI/cross-node traffic, detection, SNAT only in node netns).
-# Not yet in `make test`: it has not passed on the bed yet (issue 16, see the README).
+# The VPC CNI tier (issue 16): bring-ups with the real aws-node (ipamd, aws-cni) against aws-emu, and what each
+# proves (scripts/vpc-cni-tier.sh: ENI addresses in EC2, cross-ENI/cross-node traffic, detection, SNAT only in
+# node netns, density fills, prefixes, the v1.22.4 -> v1.23.2 upgrade, the warm pool, the suites).
 test-vpc-cni: $(STAMP) system-deps
 	testbed/build.sh vpc-cni
-	$(SESSION) --cni vpc-cni -- $(BIN)/pytest tests/vpccni
+	scripts/vpc-cni-tier.sh
 
 # Up, down, and proof that the machine is left as it was (needs the machine without a running test bed).
 test-lifecycle: $(STAMP) system-deps

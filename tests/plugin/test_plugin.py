@@ -87,3 +87,27 @@ def test_namespace_names_are_valid_dns_labels(run_id: str, worker: str, slug: st
     assert len(name) <= MAX_NAME
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name), name
     assert name.startswith(f"nc-{run_id[:12]}-{worker}-")
+
+
+def test_a_node_without_room_for_pinned_pods_stops_the_run_once(harness: pytest.Pytester) -> None:
+    # The kubelet rejects a pod pinned to a full node (OutOfpods): every test needing that placement would
+    # error the same way (the VPC CNI bed's t3.small gave 190 identical errors); the run stops at the first.
+    harness.makepyfile(
+        """
+        import pytest
+        from netconform.adapters.kube.cluster import PodStartFailure
+
+        @pytest.fixture(scope="session")
+        def topology():
+            raise PodStartFailure("pod x/a was rejected by node n1: Node didn't have enough resource: pods",
+                                  "OutOfpods")
+
+        @pytest.mark.parametrize("case", range(5))
+        def test_case(topology, case): pass
+        """
+    )
+    result = harness.runpytest("-p", "no:randomly")
+    assert result.ret == 8  # RunExitCode.PODS_CANNOT_START
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*netconform: pod x/a was rejected by node n1*"])
+    assert "Traceback" not in result.stdout.str()

@@ -169,6 +169,10 @@ def image_spec(bin_dir: Path, version: str) -> ImageSpec:
 def emulator_env() -> dict[str, str]:
     return {
         "AWS_EC2_ENDPOINT": f"http://{a.API_IP}:{EC2_PORT}",
+        # v1.22.4's awsutils.New builds its EC2 client from a second LoadDefaultConfig that ignores
+        # AWS_EC2_ENDPOINT (v1.23 reuses the session's config), so ipamd asked DNS for
+        # ec2.us-west-2.amazonaws.com; the SDK's own per-service variable reaches both versions' clients.
+        "AWS_ENDPOINT_URL_EC2": f"http://{a.API_IP}:{EC2_PORT}",
         "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"http://{a.API_IP}:{IMDS_PORT}",
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,

@@ -312,10 +312,25 @@ def _raise_if_fatal(pod: Any) -> None:
                 f"({waiting.reason}: {waiting.message or status.image})",
                 waiting.reason,
             )
+    if pod.status.phase == "Failed" and is_node_full(pod.status.reason or ""):
+        # The kubelet's admission rejected a pod pinned to its node (nodeName skips the scheduler): the node
+        # holds its ceiling already (on EKS max-pods is the ENI math's): every pod pinned there meets it.
+        raise PodStartFailure(
+            f"pod {pod.metadata.namespace}/{pod.metadata.name} was rejected by node {pod.spec.node_name}:"
+            f" {pod.status.message} ({pod.status.reason}); the harness places its pods on chosen nodes, so"
+            " pick nodes with room for them (--node-selector) or free some (kubectl describe node"
+            f" {pod.spec.node_name})",
+            pod.status.reason,
+        )
     if pod.status.phase == "Failed":
         raise PodStartFailure(
             f"pod {pod.metadata.namespace}/{pod.metadata.name} failed: {pod.status.message}"
         )
+
+
+def is_node_full(reason: str) -> bool:
+    """The kubelet's rejection reasons for a node without room: OutOfpods, OutOfcpu, OutOfmemory, ..."""
+    return reason.startswith("OutOf")
 
 
 def _pod_info(pod: Any) -> PodInfo:

@@ -46,8 +46,10 @@ def ec2() -> Any:
 
 
 @pytest.fixture(scope="module")
-def namespace() -> Iterator[str]:
-    name = f"nc-vpccni-{os.getpid()}"
+def namespace(request: pytest.FixtureRequest) -> Iterator[str]:
+    # One per module: the previous module's namespace is still terminating (deleted without waiting).
+    module = request.module.__name__.removeprefix("test_").replace("_", "-")
+    name = f"nc-vpccni-{module}-{os.getpid()}"
     kubectl("create", "namespace", name)
     kubectl("label", "namespace", name, "netconform.io/owner=netconform")
     yield name

@@ -114,12 +114,15 @@ def run_in_cluster(args: argparse.Namespace) -> int:
     except BaseException:
         _remove_quietly(cluster, run_id)
         raise
-    where = f"{incluster.namespace_name(run_id)}/{pod}"
-    print(f"netconform: in-cluster run {run_id} started: pod {where}", flush=True)
+    started = f"netconform: in-cluster run {run_id} started: pod {incluster.namespace_name(run_id)}/{pod}"
     if not args.wait:
+        print(started, flush=True)
         print(f"netconform: follow with `netconform status --run-id {run_id}`, then retrieve and delete")
         return ExitCode.OK
     try:
+        # Inside the try: a Ctrl-C that arrives as soon as this line is read (a caller waiting for it, as
+        # CI's test does) still removes the run; printed before the try, it left the run behind.
+        print(started, flush=True)
         code = _wait_done(cluster, run_id, pod, args.wait_timeout)
         _write_results(cluster, run_id, pod, args.output)
         return code

@@ -1,0 +1,70 @@
+"""`netconform run --in-cluster --wait` removes its run however early an interrupt arrives.
+
+CI's test reads the "started" line and sends SIGINT at once; when that line was printed before the
+try/finally that deletes the run, the interrupt could land in between and leave the run's namespace and
+ClusterRoleBinding behind (CI, 2026-12-02). Here the interrupt is raised by the write of that very line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netconform.commands import incluster as command
+
+
+class InterruptOnStarted(io.StringIO):
+    def write(self, text: str) -> int:
+        if "started" in text:
+            raise KeyboardInterrupt
+        return super().write(text)
+
+
+def test_an_interrupt_while_the_started_line_is_written_still_deletes_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deleted: list[str] = []
+    fake = command.incluster
+    monkeypatch.setattr(command, "_connect", lambda args: object())
+    monkeypatch.setattr(fake, "missing_permissions", lambda cluster: [])
+    monkeypatch.setattr(fake, "require_run_role", lambda cluster: None)
+    monkeypatch.setattr(fake, "create", lambda cluster, spec: None)
+    monkeypatch.setattr(fake, "wait_started", lambda cluster, run_id: "netconform-abcde")
+
+    def delete(cluster: Any, run_id: str, wait: bool = True) -> list[str]:
+        deleted.append(run_id)
+        return [f"Namespace/netconform-run-{run_id}"]
+
+    monkeypatch.setattr(fake, "delete", delete)
+    monkeypatch.setattr("sys.stdout", InterruptOnStarted())
+    args = argparse.Namespace(
+        image="registry.example/netconform:0.1.0", extra=[], runner_pull_policy="IfNotPresent",
+        wait=True, wait_timeout=60.0, output=Path("unused.tar.gz"),
+    )  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        command.run_in_cluster(args)
+    assert len(deleted) == 1
+
+
+def test_without_wait_the_started_run_is_left_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    deleted: list[str] = []
+    fake = command.incluster
+    monkeypatch.setattr(command, "_connect", lambda args: object())
+    monkeypatch.setattr(fake, "missing_permissions", lambda cluster: [])
+    monkeypatch.setattr(fake, "require_run_role", lambda cluster: None)
+    monkeypatch.setattr(fake, "create", lambda cluster, spec: None)
+    monkeypatch.setattr(fake, "wait_started", lambda cluster, run_id: "netconform-abcde")
+    monkeypatch.setattr(fake, "delete", lambda cluster, run_id, wait=True: deleted.append(run_id) or [])
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    args = argparse.Namespace(
+        image="registry.example/netconform:0.1.0", extra=[], runner_pull_policy="IfNotPresent",
+        wait=False, wait_timeout=60.0, output=None,
+    )  # fmt: skip
+    assert command.run_in_cluster(args) == 0
+    assert deleted == []
+    assert "started: pod netconform-run-" in out.getvalue()

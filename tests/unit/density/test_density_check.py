@@ -203,3 +203,11 @@ def test_warm_pool_uses_prefixes_where_prefix_delegation_applies() -> None:
     rows = {r.instance_type: r for r in warm_pool_rows(verdicts, VpcCniConfig({}, None), CATALOG)}
     assert rows["m5.large"].full.prefixes == 8  # ceil(108 / 16) + WARM_PREFIX_TARGET 1
     assert rows["c4.large"].full.prefixes is None
+
+
+def test_warm_pool_table_shows_the_eni_range_a_shrunk_ip_target_pool_may_keep() -> None:
+    verdicts = judge_nodes([node("m5.large", 29)], VPC)
+    config = VpcCniConfig(env={"WARM_IP_TARGET": "2"}, cni_version=None)
+    table = render_warm_pool_text(warm_pool_rows(verdicts, config, CATALOG))
+    assert "1-3/2" in table  # idle: 1 ENI fresh, up to 3 after shrinking; 2 IPs either way
+    assert "1/9" not in table

@@ -119,3 +119,22 @@ def test_bad_settings_are_input_errors(build) -> None:
 def test_negative_pods_are_input_errors() -> None:
     with pytest.raises(InputError, match="pods"):
         warm_pool(T3_SMALL, WarmPoolConfig(), -1)
+
+
+# The real allocator on the bed (tests/vpccni/test_warm_pool.py, v1.22.4, t3.small): after WARM_ENI_TARGET=2
+# had attached 2 ENIs, WARM_IP_TARGET=2 with no pods kept both ENIs and 2 IPs; a fresh node attaches 1.
+def test_a_shrunk_ip_target_pool_may_keep_an_eni_per_needed_ip() -> None:
+    pool = warm_pool(T3_SMALL, WarmPoolConfig(warm_ip_target=2), 0)
+    assert (pool.enis, pool.enis_at_most, pool.ips) == (1, 3, 2)
+    assert pool.enis <= 2 <= pool.enis_at_most  # what EC2 held
+
+
+def test_whole_eni_warming_frees_down_to_the_model() -> None:
+    pool = warm_pool(T3_SMALL, WARM_ENI_1, 0)
+    assert pool.enis_at_most == pool.enis == 1
+
+
+def test_the_eni_range_never_exceeds_the_enis_the_type_has() -> None:
+    pool = warm_pool(T3_SMALL, WarmPoolConfig(warm_ip_target=1, minimum_ip_target=5), 0)
+    assert (pool.enis, pool.enis_at_most) == (2, 3)
+    assert warm_pool(P3DN, WarmPoolConfig(warm_ip_target=5, minimum_ip_target=10), 0).enis_at_most == 11

@@ -242,7 +242,13 @@ class WarmPool:
 
     mode: IpMode
     enis: int
-    """ENIs attached (the primary included)."""
+    """ENIs attached (the primary included) on a node whose pool only grew to this size."""
+    enis_at_most: int
+    """ENIs a node may still hold after its pool shrank: with IP targets, ipamd frees a secondary ENI only
+    when it holds no pod and none of its IPs (prefixes) are needed for the target (datastore
+    isRequiredForWarmIPTarget, v1.22.4 data_store.go), so each IP the target needs may keep its own ENI.
+    Measured on the bed: WARM_IP_TARGET=2 after WARM_ENI_TARGET=2 kept 2 ENIs / 2 IPs, where a fresh node
+    attaches 1. Whole-ENI warming (WARM_ENI_TARGET) frees down to ``enis``."""
     prefixes: int | None
     """/28 prefixes attached; None in secondary-IP mode."""
     ips: int
@@ -284,14 +290,17 @@ def _secondary_ip_pool(config: WarmPoolConfig, pods: int, max_enis: int, per_eni
         wanted, rule = _ip_target(config, pods)
         ips = min(wanted, capacity)
         enis = max(1, math.ceil(ips / per_eni))
+        enis_at_most = max(enis, min(max_enis, ips + 1))  # the primary, and one ENI per needed IP at worst
     else:
         # Whole ENIs: enough to hold the pods, plus WARM_ENI_TARGET spare ENIs' worth, all IPs filled.
         rule = f"WARM_ENI_TARGET={config.warm_eni_target}"
         enis = min(max(1, math.ceil(pods / per_eni) + config.warm_eni_target), max_enis)
         ips = enis * per_eni
+        enis_at_most = enis
     return WarmPool(
         mode=IpMode.SECONDARY_IP,
         enis=enis,
+        enis_at_most=enis_at_most,
         prefixes=None,
         ips=ips,
         free_ips=max(ips - pods, 0),
@@ -312,9 +321,13 @@ def _prefix_pool(config: WarmPoolConfig, pods: int, max_enis: int, prefixes_per_
     # The doc table shows at least one prefix even when the targets ask for none (the CNI rejects 0).
     prefixes = min(max(prefixes, 1), capacity)
     ips = prefixes * IPS_PER_PREFIX
+    enis = max(1, math.ceil(prefixes / prefixes_per_eni))
+    # The same rule as for IPs (a needed prefix keeps its ENI), for IP targets and prefix targets alike.
+    enis_at_most = max(enis, min(max_enis, prefixes + 1))
     return WarmPool(
         mode=IpMode.PREFIX_DELEGATION,
-        enis=max(1, math.ceil(prefixes / prefixes_per_eni)),
+        enis=enis,
+        enis_at_most=enis_at_most,
         prefixes=prefixes,
         ips=ips,
         free_ips=max(ips - pods, 0),

@@ -47,10 +47,11 @@ def ec2() -> Any:
 
 @pytest.fixture(scope="module")
 def namespace(request: pytest.FixtureRequest) -> Iterator[str]:
-    # One per module: the previous module's namespace is still terminating (deleted without waiting).
+    # One per module, and gone before the next module starts: its pods hold node 2's pod slots and IPs until
+    # they end (the fill's 11 terminating pods made the kubelet reject the next module's: OutOfpods).
     module = request.module.__name__.removeprefix("test_").replace("_", "-")
     name = f"nc-vpccni-{module}-{os.getpid()}"
     kubectl("create", "namespace", name)
     kubectl("label", "namespace", name, "netconform.io/owner=netconform")
     yield name
-    kubectl("delete", "namespace", name, "--wait=false", check=False)
+    kubectl("delete", "namespace", name, "--timeout=180s", timeout=200)

@@ -121,7 +121,7 @@ test-vpc-cni: $(STAMP) system-deps
 test-lifecycle: $(STAMP) system-deps
 	$(BIN)/pytest tests/lifecycle
 
-test: check test-unit test-cluster test-cluster-hardened test-lifecycle
+test: check test-unit test-cluster test-cluster-hardened test-vpc-cni test-lifecycle
 
 # --- running against a cluster --------------------------------------------------------------------------------
 conformance: $(STAMP)

@@ -73,7 +73,9 @@ def cyclonus_binary() -> Path:
     return built[-1]
 
 
-def run_cyclonus(tags: Sequence[str], junit: Path) -> tuple[float, dict[str, bool]]:
+def run_cyclonus(tags: Sequence[str], junit: Path, log: Path) -> tuple[float, dict[str, bool]]:
+    """cyclonus' run; its own output (truth tables of every step, where a failed verdict is explained) is kept
+    in ``log``."""
     binary = cyclonus_binary()
     argv = [
         str(binary), "generate", "--include", ",".join(tags), "--server-protocol", "TCP,UDP",
@@ -82,6 +84,7 @@ def run_cyclonus(tags: Sequence[str], junit: Path) -> tuple[float, dict[str, boo
     started = time.monotonic()
     out = subprocess.run(argv, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
+    log.write_text(out.stdout + out.stderr, encoding="utf-8")
     if not junit.exists():
         sys.exit(f"cyclonus wrote no JUnit file (exit {out.returncode}): {out.stderr.strip()[-400:]}")
     verdicts = {}
@@ -114,8 +117,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     steps = sum(n for _, n in cases)
     cells = steps * PAIRS * 4  # 80, 81 × TCP, UDP
     tag_agnhost()
+    log = Path(tempfile.gettempdir()) / f"bench-cyclonus-{'-'.join(tags)}.log"
     with tempfile.TemporaryDirectory() as tmp:
-        cyclonus_s, cyclonus_verdicts = run_cyclonus(tags, Path(tmp) / "junit.xml")
+        cyclonus_s, cyclonus_verdicts = run_cyclonus(tags, Path(tmp) / "junit.xml", log)
     ours_s, ours_rc = run_netconform([i for i, _ in cases])
     print(f"cases: {', '.join(i for i, _ in cases)} ({len(cases)} cases, {steps} steps, {cells} cells)")
     print(f"cyclonus v0.5.6:  {cyclonus_s:7.1f} s  {cells / cyclonus_s:7.1f} probes/s  "
@@ -123,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"netconform:       {ours_s:7.1f} s  {cells / ours_s:7.1f} probes/s  pytest exit {ours_rc}")
     print(f"ratio: {cyclonus_s / ours_s:.1f}x (target >= 10x)")
     print(f"cyclonus per case: {cyclonus_verdicts}")
+    print(f"cyclonus' own output (its truth tables): {log}")
 
 
 if __name__ == "__main__":

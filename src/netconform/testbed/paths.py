@@ -115,9 +115,18 @@ class Layout:
 
 
 # Paths the node's components hard-code (outside any setting): containerd's shim sockets, libcni's result
-# cache and the kubelet's container-log symlinks. Each node sees a private directory there (a bind mount in
-# its own mount namespace), so nothing of a node's lands in the machine's own directories.
-HARD_CODED_HOST_PATHS = (Path("/run/containerd"), Path("/var/lib/cni"), Path("/var/log/containers"))
+# cache, the kubelet's container-log symlinks and its device-plugin socket directory (deviceplugin v1beta1
+# DevicePluginPath, not under --root-dir: each kubelet empties it at start and binds kubelet.sock there, so
+# kubelets started together raced for it — CI: "listen unix /var/lib/kubelet/device-plugins/kubelet.sock:
+# bind: address already in use" — and it was left in the machine's /var/lib). Each node sees a private
+# directory there (a bind mount in its own mount namespace), so nothing of a node's lands in the machine's own
+# directories.
+HARD_CODED_HOST_PATHS = (
+    Path("/run/containerd"),
+    Path("/var/lib/cni"),
+    Path("/var/log/containers"),
+    Path("/var/lib/kubelet/device-plugins"),
+)
 
 
 @dataclass(frozen=True)

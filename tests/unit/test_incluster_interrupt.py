@@ -24,10 +24,10 @@ class InterruptOnStarted(io.StringIO):
         return super().write(text)
 
 
-def test_an_interrupt_while_the_started_line_is_written_still_deletes_the_run(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    deleted: list[str] = []
+@pytest.fixture
+def deleted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A run that starts at once (no cluster); the run ids ``incluster.delete`` was called with."""
+    calls: list[str] = []
     fake = command.incluster
     monkeypatch.setattr(command, "_connect", lambda args: object())
     monkeypatch.setattr(fake, "missing_permissions", lambda cluster: [])
@@ -36,35 +36,34 @@ def test_an_interrupt_while_the_started_line_is_written_still_deletes_the_run(
     monkeypatch.setattr(fake, "wait_started", lambda cluster, run_id: "netconform-abcde")
 
     def delete(cluster: Any, run_id: str, wait: bool = True) -> list[str]:
-        deleted.append(run_id)
+        calls.append(run_id)
         return [f"Namespace/netconform-run-{run_id}"]
 
     monkeypatch.setattr(fake, "delete", delete)
-    monkeypatch.setattr("sys.stdout", InterruptOnStarted())
-    args = argparse.Namespace(
+    return calls
+
+
+def _args(wait: bool) -> argparse.Namespace:
+    return argparse.Namespace(
         image="registry.example/netconform:0.1.0", extra=[], runner_pull_policy="IfNotPresent",
-        wait=True, wait_timeout=60.0, output=Path("unused.tar.gz"),
+        wait=wait, wait_timeout=60.0, output=Path("unused.tar.gz") if wait else None,
     )  # fmt: skip
+
+
+def test_an_interrupt_while_the_started_line_is_written_still_deletes_the_run(
+    monkeypatch: pytest.MonkeyPatch, deleted: list[str]
+) -> None:
+    monkeypatch.setattr("sys.stdout", InterruptOnStarted())
     with pytest.raises(KeyboardInterrupt):
-        command.run_in_cluster(args)
+        command.run_in_cluster(_args(wait=True))
     assert len(deleted) == 1
 
 
-def test_without_wait_the_started_run_is_left_running(monkeypatch: pytest.MonkeyPatch) -> None:
-    deleted: list[str] = []
-    fake = command.incluster
-    monkeypatch.setattr(command, "_connect", lambda args: object())
-    monkeypatch.setattr(fake, "missing_permissions", lambda cluster: [])
-    monkeypatch.setattr(fake, "require_run_role", lambda cluster: None)
-    monkeypatch.setattr(fake, "create", lambda cluster, spec: None)
-    monkeypatch.setattr(fake, "wait_started", lambda cluster, run_id: "netconform-abcde")
-    monkeypatch.setattr(fake, "delete", lambda cluster, run_id, wait=True: deleted.append(run_id) or [])
+def test_without_wait_the_started_run_is_left_running(
+    monkeypatch: pytest.MonkeyPatch, deleted: list[str]
+) -> None:
     out = io.StringIO()
     monkeypatch.setattr("sys.stdout", out)
-    args = argparse.Namespace(
-        image="registry.example/netconform:0.1.0", extra=[], runner_pull_policy="IfNotPresent",
-        wait=False, wait_timeout=60.0, output=None,
-    )  # fmt: skip
-    assert command.run_in_cluster(args) == 0
+    assert command.run_in_cluster(_args(wait=False)) == 0
     assert deleted == []
     assert "started: pod netconform-run-" in out.getvalue()

@@ -71,11 +71,12 @@ def test_ec2_holds_what_the_warm_pool_model_says(
         if _agrees(held, model) or time.monotonic() > deadline:
             break
         time.sleep(5)
-    enis = f"{model.enis}" if model.enis == model.enis_at_most else f"{model.enis}-{model.enis_at_most}"
-    print(f"{env}: pods {pods}, EC2 holds {held[0]} ENIs / {held[1]} IPs; model {enis} / {model.ips}")
+    print(
+        f"{env}: pods {pods}, EC2 holds {held[0]} ENIs / {held[1]} IPs; model {model.enis_text} / {model.ips}"
+    )
     assert _agrees(held, model), (
         f"{env} with {pods} pods on {node}: EC2 holds {held[0]} ENIs and {held[1]} secondary IPs, the model"
-        f" says {enis} and {model.ips} ({model.rule}); last observations {history[-5:]}"
+        f" says {model.enis_text} and {model.ips} ({model.rule}); last observations {history[-5:]}"
     )
 
 

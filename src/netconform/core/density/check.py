@@ -389,9 +389,7 @@ def starved_rows(rows: Iterable[WarmPoolRow]) -> list[str]:
 
 def _pool(pool: WarmPool) -> str:
     prefixes = f" ({pool.prefixes} prefixes)" if pool.prefixes is not None else ""
-    # A range where a pool that shrank may keep more ENIs than a fresh one attaches (WarmPool.enis_at_most).
-    enis = str(pool.enis) if pool.enis_at_most == pool.enis else f"{pool.enis}-{pool.enis_at_most}"
-    return f"{enis}/{pool.ips}{prefixes}"
+    return f"{pool.enis_text}/{pool.ips}{prefixes}"
 
 
 def _num(value: int | None) -> str:

@@ -259,6 +259,11 @@ class WarmPool:
     rule: str
     """Which setting decided the size, e.g. ``WARM_ENI_TARGET=1``."""
 
+    @property
+    def enis_text(self) -> str:
+        """``2``, or ``1-3`` where a pool that shrank may keep more ENIs than a fresh one attaches."""
+        return str(self.enis) if self.enis_at_most == self.enis else f"{self.enis}-{self.enis_at_most}"
+
 
 def warm_pool(limits: InstanceLimits, config: WarmPoolConfig, pods: int) -> WarmPool:
     """How many ENIs, IPs (or prefixes) ipamd keeps attached with ``pods`` pods running.
@@ -290,7 +295,7 @@ def _secondary_ip_pool(config: WarmPoolConfig, pods: int, max_enis: int, per_eni
         wanted, rule = _ip_target(config, pods)
         ips = min(wanted, capacity)
         enis = max(1, math.ceil(ips / per_eni))
-        enis_at_most = max(enis, min(max_enis, ips + 1))  # the primary, and one ENI per needed IP at worst
+        enis_at_most = _kept_enis(enis, max_enis, ips)
     else:
         # Whole ENIs: enough to hold the pods, plus WARM_ENI_TARGET spare ENIs' worth, all IPs filled.
         rule = f"WARM_ENI_TARGET={config.warm_eni_target}"
@@ -309,6 +314,11 @@ def _secondary_ip_pool(config: WarmPoolConfig, pods: int, max_enis: int, per_eni
     )
 
 
+def _kept_enis(enis: int, max_enis: int, needed_slots: int) -> int:
+    """WarmPool.enis_at_most: the primary, and at worst one ENI per needed IP (or prefix), within the type."""
+    return max(enis, min(max_enis, needed_slots + 1))
+
+
 def _prefix_pool(config: WarmPoolConfig, pods: int, max_enis: int, prefixes_per_eni: int) -> WarmPool:
     capacity = max_enis * prefixes_per_eni
     if config.uses_ip_targets:
@@ -322,8 +332,8 @@ def _prefix_pool(config: WarmPoolConfig, pods: int, max_enis: int, prefixes_per_
     prefixes = min(max(prefixes, 1), capacity)
     ips = prefixes * IPS_PER_PREFIX
     enis = max(1, math.ceil(prefixes / prefixes_per_eni))
-    # The same rule as for IPs (a needed prefix keeps its ENI), for IP targets and prefix targets alike.
-    enis_at_most = max(enis, min(max_enis, prefixes + 1))
+    # A needed prefix keeps its ENI as a needed IP does, for IP targets and prefix targets alike.
+    enis_at_most = _kept_enis(enis, max_enis, prefixes)
     return WarmPool(
         mode=IpMode.PREFIX_DELEGATION,
         enis=enis,

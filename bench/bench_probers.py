@@ -101,6 +101,13 @@ def compare_probers(kube: KubeCluster, images: ImageSettings) -> dict[str, list[
                 BATCHED_PASSES,
             ),
             ("batched, netexec dial", dial, BATCHED_PASSES),
+            (
+                "batched, netexec dial, kept shells (the suite's)",
+                ExecProber(
+                    kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS), keep_shells=True
+                ),
+                BATCHED_PASSES,
+            ),
         ]
         measured: dict[str, list[Measured]] = {}
         for case_id in CASES:

@@ -36,7 +36,7 @@ from netconform.core.truthtable import Probe, Protocol
 def netpol_prober(kube: KubeCluster) -> ExecProber:
     """Every source at once: a probe is one busybox wget to the source's own netexec, which dials in-process
     (agnhost connect would start a Go process per probe, ~10x the CPU)."""
-    return ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS))
+    return ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS), keep_shells=True)
 
 
 @pytest.fixture(scope="session")

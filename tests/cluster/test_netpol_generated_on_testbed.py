@@ -72,7 +72,7 @@ def test_a_planted_engine_bug_is_found_and_shrunk_to_one_policy_with_one_rule(
     kube: KubeCluster, images: ImageSettings, namespaces: NamespaceSet
 ) -> None:
     topology = NetpolTopology.deploy(kube, images, namespaces.make, sctp=False)
-    prober = ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS))
+    prober = ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS), keep_shells=True)
     topology.check_baseline(prober, BASELINE_PROBES, [TargetMode.POD_IP], attempts=10)
     case = case_the_plant_changes(topology.world())
 

@@ -68,7 +68,7 @@ def test_a_rule_flipped_behind_the_engines_back_fails_naming_the_cells(
     kube: KubeCluster, images: ImageSettings, namespaces: NamespaceSet
 ) -> None:
     topology = NetpolTopology.deploy(kube, images, namespaces.make, sctp=False)
-    prober = ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS))
+    prober = ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS), keep_shells=True)
     topology.check_baseline(prober, BASELINE_PROBES, [TargetMode.POD_IP], attempts=10)
     # The engine expects "x/a admits x/b only"; the cluster gets "x/a admits x/c only".
     case, flipped = flipped_behind_the_engines_back("pod-selector-ingress", peer="b", instead="c")

@@ -12,6 +12,7 @@ from kubernetes import client
 from netconform.adapters.kube import labels, pod_defaults
 from netconform.adapters.kube.errors import AdmissionDenied, Conflict, NotFound, call
 from netconform.adapters.kube.execution import ExecResult, exec_in_pod
+from netconform.adapters.kube.shell import KeptShells
 from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
 from netconform.errors import CannotCheck, RunExitCode
 
@@ -70,6 +71,7 @@ class KubeCluster:
         self.rbac = client.RbacAuthorizationV1Api(api)
         self.apiregistration = client.ApiregistrationV1Api(api)
         self.discovery = client.DiscoveryV1Api(api)
+        self.shells = KeptShells(self.core)
 
     # --- namespaces ------------------------------------------------------------------------------------
     def create_namespace(
@@ -93,6 +95,7 @@ class KubeCluster:
         call(f"patch namespace {name}", lambda: self.core.patch_namespace(name, body))
 
     def delete_namespace(self, name: str) -> None:
+        self.shells.close(name)
         try:
             call(f"delete namespace {name}", lambda: self.core.delete_namespace(name, grace_period_seconds=0))
         except NotFound:
@@ -258,6 +261,12 @@ class KubeCluster:
         timeout_s: float = 30.0,
     ) -> ExecResult:
         return exec_in_pod(self.core, namespace, pod, command, container=container, timeout_s=timeout_s)
+
+    def run_script(
+        self, namespace: str, pod: str, script: str, *, container: str | None = None, timeout_s: float = 30.0
+    ) -> ExecResult:
+        """A shell script in the container's kept ``/bin/sh`` (see adapters.kube.shell): no exec per call."""
+        return self.shells.run(namespace, pod, script, container=container, timeout_s=timeout_s)
 
     def logs(self, namespace: str, pod: str, container: str | None = None, tail_lines: int = 200) -> str:
         kwargs: dict[str, Any] = {"tail_lines": tail_lines}

@@ -32,10 +32,14 @@ class ExecProber:
         *,
         method: ProbeMethod | None = None,
         parallel_sources: int = 6,
+        keep_shells: bool = False,
     ):
+        """``keep_shells``: run each batch in the source container's kept shell (KubeCluster.run_script)
+        instead of a new exec: for a prober that probes the same pods many times (the netpol suite)."""
         self.cluster = cluster
         self.method: ProbeMethod = method or AgnhostConnect()
         self.parallel_sources = parallel_sources
+        self.keep_shells = keep_shells
 
     def probe(self, jobs: Sequence[ProbeJob]) -> list[ProbeResult]:
         by_source: dict[Endpoint, list[int]] = defaultdict(list)
@@ -55,14 +59,20 @@ class ExecProber:
     def _probe_from(self, source: Endpoint, jobs: list[ProbeJob]) -> list[ProbeResult]:
         deadline = self.method.timeout_s if self.method.needs_deadline else None
         script = batch_script([self.method.command(job) for job in jobs], deadline)
+        timeout_s = self.method.timeout_s + EXEC_SLACK_S
         try:
-            outcome = self.cluster.exec(
-                source.namespace,
-                source.pod,
-                ["/bin/sh", "-c", script],
-                container=source.container,
-                timeout_s=self.method.timeout_s + EXEC_SLACK_S,
-            )
+            if self.keep_shells:
+                outcome = self.cluster.run_script(
+                    source.namespace, source.pod, script, container=source.container, timeout_s=timeout_s
+                )
+            else:
+                outcome = self.cluster.exec(
+                    source.namespace,
+                    source.pod,
+                    ["/bin/sh", "-c", script],
+                    container=source.container,
+                    timeout_s=timeout_s,
+                )
         except KubeError as err:
             return [not_run(job, self.method, f"exec failed: {err}") for job in jobs]
         parsed = parse_batch_output(outcome.stdout)

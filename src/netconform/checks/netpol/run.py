@@ -97,8 +97,14 @@ def run_plan(
     for step in plan.steps:
         key = plan.state_key(step.index)
         if step.index == 0 and topology.state_key != key and topology.reset():
+            # the removed policies' rules go as fast as new ones come (the same ramp of pauses)
             topology.check_baseline(
-                prober, BASELINE_PROBES, [TargetMode.POD_IP], BASELINE_ATTEMPTS, pause_s=STEP_PAUSE_S
+                prober,
+                BASELINE_PROBES,
+                [TargetMode.POD_IP],
+                BASELINE_ATTEMPTS,
+                pause_s=STEP_PAUSE_S,
+                first_pause_s=FIRST_PAUSE_S,
             )
         if topology.state_key != key:
             state = replace(step.state, policies={**companions, **step.state.policies})

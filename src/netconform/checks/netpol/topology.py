@@ -238,8 +238,11 @@ class NetpolTopology:
         modes: Sequence[TargetMode],
         attempts: int,
         pause_s: float = RETRY_PAUSE_S,
+        *,
+        first_pause_s: float | None = None,
     ) -> None:
         """Probe the policy-free matrix until every cell is allowed; TopologyNotReady if it never is.
+        ``first_pause_s``: the pauses ramp up from it to ``pause_s`` (see probe_until_expected).
 
         With foreign policies in force the matrix is not policy-free: the harness's own allow-all goes into
         x, y and z while it is probed (policies are additive), and comes out again after."""
@@ -254,6 +257,7 @@ class NetpolTopology:
                 dict.fromkeys(jobs, Cell.ALLOWED),
                 max_attempts=attempts,
                 pause_s=pause_s,
+                first_pause_s=first_pause_s,
                 confirm=False,
             )
         finally:

@@ -146,7 +146,8 @@ smoke: $(STAMP)
 	$(BIN)/pytest suites -m smoke
 
 # Pure benchmarks, then the probers and the full netpol catalog on a live cluster (the test bed when none is
-# configured: bench/bench_probers.py says what it measures).
+# configured: bench/bench_probers.py says what it measures); on the test bed also cyclonus v0.5.6 beside
+# netconform on the same cases (bench/bench_cyclonus.py: it tags images in the bed's own containerd).
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
@@ -154,7 +155,8 @@ bench: $(STAMP)
 	else \
 	  $(MAKE) --no-print-directory system-deps && \
 	  $(BIN)/python -m bench.bench_testbed && \
-	  $(SESSION) -- $(BIN)/python -m bench.bench_probers; \
+	  $(SESSION) -- $(BIN)/python -m bench.bench_probers && \
+	  $(SESSION) -- $(BIN)/python -m bench.bench_cyclonus; \
 	fi
 
 # Pre-upgrade validation of the vpc-cni add-on: make preflight CLUSTER=name [TARGET=v1.20.1-eksbuild.1] [REGION=..]

@@ -37,7 +37,9 @@ from netconform.testbed.lifecycle import node_specs
 from netconform.testbed.paths import Layout
 
 CYCLONUS_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.43"
-DEFAULT_TAGS = ("peer-ipblock",)  # 4 cases (21, 22, 31, 32): a few minutes of cyclonus on the 2-core bed
+# 10 cases (peer-ipblock: 21, 22, 31, 32; target: 6 more), about 10 minutes of cyclonus on the 2-core bed:
+# enough cases that our fixed cost (topology deploy, the enforcement check) no longer decides the ratio
+DEFAULT_TAGS = ("peer-ipblock", "target")
 PAIRS = len(POD_KEYS) * (len(POD_KEYS) - 1)
 
 

@@ -33,11 +33,7 @@ PARAMS = [
         case,
         mode,
         id=f"{case.id}[{mode.value}]",
-        # one xdist group per case: its modes run in a row on one worker and share the policies it applied
-        marks=[
-            pytest.mark.allure_label(case_story(case), label_type="story"),
-            pytest.mark.xdist_group(case.id),
-        ],
+        marks=pytest.mark.allure_label(case_story(case), label_type="story"),
     )
     for case in CASES
     for mode in TargetMode

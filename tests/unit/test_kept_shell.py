@@ -19,6 +19,7 @@ from netconform.adapters.kube.shell import KeptShell, KeptShells
 from netconform.adapters.probe.exec_prober import ExecProber
 from netconform.adapters.probe.model import Endpoint, ProbeJob
 from netconform.core.truthtable import Cell, Protocol
+from tests.unit.test_probe_methods import EchoMethod
 
 
 class LocalStream:
@@ -116,18 +117,8 @@ class KeptShellCluster:
         return self.shells.run(namespace, pod, script, container=container, timeout_s=timeout_s)
 
 
-class EchoMethod:
-    timeout_s = 1.0
+class DeadlineEcho(EchoMethod):
     needs_deadline = True  # the batch's watchdog runs in the kept shell too
-
-    def command(self, job: ProbeJob) -> list[str]:
-        return ["sh", "-c", f"echo {job.target_key}; exit {job.port % 2}"]
-
-    def classify(self, returncode: int, output: str) -> Cell:
-        return Cell.ALLOWED if returncode == 0 else Cell.REFUSED
-
-    def describe(self, returncode: int, output: str) -> str:
-        return output
 
 
 def test_the_prober_runs_every_pass_of_a_source_in_its_one_kept_shell(opened: list[LocalStream]) -> None:
@@ -138,7 +129,7 @@ def test_the_prober_runs_every_pass_of_a_source_in_its_one_kept_shell(opened: li
         for target in ("z/c", "z/b")
         for port in (80, 81)
     ]
-    prober = ExecProber(cast(KubeCluster, KeptShellCluster()), method=EchoMethod(), keep_shells=True)
+    prober = ExecProber(cast(KubeCluster, KeptShellCluster()), method=DeadlineEcho(), keep_shells=True)
     passes = [prober.probe(jobs) for _ in range(3)]
     assert len(opened) == 2  # one shell per source, for all three passes
     for results in passes:

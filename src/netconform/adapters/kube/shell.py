@@ -38,6 +38,7 @@ class KeptShell:
         self.namespace = namespace
         self.pod = pod
         self.container = container
+        self.where = f"kept shell in pod {namespace}/{pod}"
         self._lock = threading.Lock()
         self._api: client.ApiClient | None = None
         self._ws: Any = None
@@ -53,7 +54,7 @@ class KeptShell:
                 raise
             except WebSocketException as err:
                 self._close()
-                raise Transient(f"kept shell in pod {self.namespace}/{self.pod}: stream lost: {err}") from err
+                raise Transient(f"{self.where}: stream lost: {err}") from err
 
     def close(self) -> None:
         with self._lock:
@@ -71,10 +72,9 @@ class KeptShell:
         while (found := end.search(output)) is None:
             left = deadline - time.monotonic()
             if left <= 0:
-                where = f"{self.namespace}/{self.pod}"
-                raise Transient(f"kept shell in pod {where}: no end of the script within {timeout_s:g} s")
+                raise Transient(f"{self.where}: no end of the script within {timeout_s:g} s")
             if not ws.is_open():
-                raise Transient(f"kept shell in pod {self.namespace}/{self.pod}: the stream ended")
+                raise Transient(f"{self.where}: the stream ended")
             output += ws.read_stdout(timeout=left) or ""
         stderr = ws.read_stderr(timeout=0) or ""
         ws.read_all()  # drops the client's copy of everything read so far: a kept stream must not grow
@@ -133,10 +133,10 @@ class KeptShells:
                 shell = self._shells[key] = KeptShell(self.core, namespace, pod, container)
         return shell.run(script, timeout_s)
 
-    def close(self, namespace: str | None = None) -> None:
-        """Close the shells (of one namespace's pods, or all): before the pods go, no stream outlives them."""
+    def close(self, namespace: str) -> None:
+        """Close the shells of one namespace's pods: before the pods go, so no stream outlives them."""
         with self._lock:
-            keys = [k for k in self._shells if namespace is None or k[0] == namespace]
+            keys = [k for k in self._shells if k[0] == namespace]
             shells = [self._shells.pop(k) for k in keys]
         for shell in shells:
             shell.close()

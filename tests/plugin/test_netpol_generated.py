@@ -66,11 +66,11 @@ def test_a_planted_bug_is_found_and_shrunk_to_one_policy_with_one_rule(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NETPOL_SIM_DROP_EXCEPT", "1")
-    result = suite.runpytest_subprocess("-p", "no:randomly", "--netpol-generated-case", "1:41")
+    result = suite.runpytest_subprocess("-p", "no:randomly", "--netpol-generated-case", "1:17")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "generated case gen-1-41 (3 policies, 3 rules) disagrees with the policy engine" in out, out
-    assert "replay: pytest suites -m netpol_generated --netpol-generated-case 1:41" in out
+    assert "generated case gen-1-17 (3 policies, 3 rules) disagrees with the policy engine" in out, out
+    assert "replay: pytest suites -m netpol_generated --netpol-generated-case 1:17" in out
     assert "-> (1, 1, 1, " in out, out  # (policies, rules, peers, ports) after shrinking
     result.stdout.fnmatch_lines(
         [

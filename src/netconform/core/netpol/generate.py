@@ -7,7 +7,8 @@ by ``(s, i)`` alone, so ``SEED:INDEX`` replays exactly one case without generati
 What cluster facts a case needs stay placeholders (``Cidr`` for pod IPs, ``NsName`` for real namespace names),
 resolved late like the catalog's. The world's IPs are an input only to keep ipBlock ``except`` lists valid: an
 except is either a longer prefix of the same pod's address (a strict subset whatever the IP) or another pod's
-/32 that the world puts inside the block; on a cluster whose pod IPs changed, replay with its own world.
+/32 that the world puts inside the block. Which pod that is comes from a second random stream, so a case has
+the same policies, rules, peers and ports on every cluster; only those /32 entries follow the cluster's IPs.
 
 The shapes cover what the API allows (see core.netpol.validation), including the unusual ones: empty selectors
 and label values, both selectors in one peer, every operator, repeated entries (values, expressions, peers,
@@ -91,8 +92,11 @@ def case_at(seed: int, index: int, world: World | None = None, *, sctp: bool = F
     """Case ``index`` of ``seed``: deterministic, independent of every other index."""
     world = world or World.model()
     rng = random.Random(f"netconform-generated:{seed}:{index}")  # str seeds hash with SHA-512: stable
+    # Choices that depend on the world's IPs (which pods an ipBlock contains) draw from a stream of their own,
+    # so the case's shape is the same on every cluster and only those except entries follow its IPs.
+    world_rng = random.Random(f"netconform-generated:{seed}:{index}:world")
     protocols = (Protocol.TCP, Protocol.UDP, Protocol.SCTP) if sctp else (Protocol.TCP, Protocol.UDP)
-    builder = _Builder(rng, world, protocols)
+    builder = _Builder(rng, world_rng, world, protocols)
     docs = tuple(builder.policy(i) for i in range(rng.randint(1, MAX_POLICIES)))
     first = Step(
         "apply", docs, pod_labels=builder.pod_label_changes(0.4), namespace_labels=builder.ns_changes(0.3)
@@ -120,8 +124,11 @@ def case_at(seed: int, index: int, world: World | None = None, *, sctp: bool = F
 class _Builder:
     """One case's random choices (one instance per case, so nothing leaks between cases)."""
 
-    def __init__(self, rng: random.Random, world: World, protocols: tuple[Protocol, ...]) -> None:
+    def __init__(
+        self, rng: random.Random, world_rng: random.Random, world: World, protocols: tuple[Protocol, ...]
+    ) -> None:
         self.rng = rng
+        self.world_rng = world_rng
         self.world = world
         self.protocols = protocols
         self.ipv6 = world.pod_ips[POD_KEYS[0]].version == 6
@@ -226,7 +233,7 @@ class _Builder:
             if pod is not None and self.chance(0.4):
                 result.append(Cidr(pod, self.rng.randint(prefix + 1, 32)))
             elif inside:
-                result.append(Cidr(self.rng.choice(inside), 32))
+                result.append(Cidr(self.world_rng.choice(inside), 32))
         return self.repeat(result)
 
     def _ip(self, pod: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:

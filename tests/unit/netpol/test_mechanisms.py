@@ -14,7 +14,11 @@ from netconform.core.netpol.cases.plan import CasePlan, plan_case
 from netconform.core.netpol.cases.verdict import judge
 from netconform.core.netpol.deviations import DeviationsError, parse_deviations
 from netconform.core.netpol.generate import case_at
-from netconform.core.netpol.mechanisms import one_chain_per_policy
+from netconform.core.netpol.mechanisms import (
+    Mechanism,
+    one_chain_per_policy,
+    unresolved_named_ports_match_all,
+)
 from netconform.core.truthtable import Cell, Probe, Protocol, TruthTable
 from netconform.report.netpol import verdict_text
 from netconform.testbed.lifecycle import TESTBED_DEVIATIONS
@@ -31,7 +35,7 @@ SHAPED = {
 Cells = set[tuple[int, str, str, str]]  # step, source, destination, probe
 
 
-def predicted(plan: CasePlan) -> Cells:
+def predicted(plan: CasePlan, mechanism: Mechanism = one_chain_per_policy) -> Cells:
     """Probed cells (no self pairs) where the mechanism differs from the engine."""
     cells: Cells = set()
     for step in plan.steps:
@@ -39,7 +43,7 @@ def predicted(plan: CasePlan) -> Cells:
         for p, probe in enumerate(table.probes):
             for s, source in enumerate(table.sources):
                 for d, destination in enumerate(table.destinations):
-                    got = one_chain_per_policy(step.cluster, step.policies, source, destination, probe)
+                    got = mechanism(step.cluster, step.policies, source, destination, probe)
                     if source != destination and got is not table.grids[p][s][d]:
                         cells.add((step.index, source, destination, str(probe)))
     return cells
@@ -86,6 +90,63 @@ def test_a_policy_of_one_type_runs_in_its_own_direction_only() -> None:
         policy("x", "out", {}, egress=[{"to": [{"podSelector": {}}]}]),
     )
     assert predicted(plan_case(_case(*split), WORLD, TargetMode.POD_IP)) == set()
+
+
+NAMED = unresolved_named_ports_match_all
+EVERY_PROBE = ("80/TCP", "81/TCP", "80/UDP", "81/UDP")
+
+
+def test_an_ingress_rule_whose_named_ports_resolve_nowhere_admits_its_peers_on_every_port() -> None:
+    # kube-router drops the unknown name, is left with no ports, and writes the rule for every port
+    unknown = policy(
+        "x",
+        "named",
+        {"matchLabels": {"pod": "a"}},
+        ingress=[{"from": [{"namespaceSelector": {}}], "ports": [{"port": "no-such-port"}]}],
+    )
+    cells = predicted(plan_case(_case(unknown), WORLD, TargetMode.POD_IP), NAMED)
+    sources = {f"{ns}/{pod}" for ns in "xyz" for pod in "abc"} - {"x/a"}
+    assert cells == {(0, source, "x/a", probe) for source in sources for probe in EVERY_PROBE}
+
+
+def test_an_egress_rule_resolves_its_names_on_the_peers_and_a_protocol_mismatch_does_not_resolve() -> None:
+    # serve-80-tcp exists, but not for UDP: the only port entry is dropped, the peers y/* are open
+    mismatched = policy(
+        "x",
+        "out",
+        {"matchLabels": {"pod": "a"}},
+        egress=[
+            {
+                "to": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}],
+                "ports": [{"protocol": "UDP", "port": "serve-80-tcp"}],
+            }
+        ],
+    )
+    cells = predicted(plan_case(_case(mismatched), WORLD, TargetMode.POD_IP), NAMED)
+    assert cells == {(0, "x/a", f"y/{pod}", probe) for pod in "abc" for probe in EVERY_PROBE}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"from": [{"namespaceSelector": {}}], "ports": [{"port": "no-such-port"}, {"port": 81}]},  # one kept
+        {"from": [{"namespaceSelector": {}}], "ports": [{"port": "serve-81-tcp"}]},  # resolves
+        {"from": [{"namespaceSelector": {}}], "ports": [{"protocol": "UDP"}]},  # protocol only: kept
+        {"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": "no-such-port"}]},  # no pod peers
+        {"ports": [{"port": "no-such-port"}]},  # every source: loops over no ports
+    ],
+)
+def test_where_a_port_survives_or_no_pod_peer_is_named_kube_router_agrees_with_the_api(
+    rule: dict[str, Any],
+) -> None:
+    doc = policy("x", "named", {"matchLabels": {"pod": "a"}}, ingress=[rule])
+    assert predicted(plan_case(_case(doc), WORLD, TargetMode.POD_IP), NAMED) == set()
+
+
+def test_the_named_port_model_keeps_kube_routers_chains() -> None:
+    # A case of the one-chain shape alone: the named-port model predicts the same cells (it runs the chains).
+    plan = plan_case(case_at(1, 0, WORLD), WORLD, TargetMode.POD_IP)
+    assert predicted(plan, NAMED) == predicted(plan) != set()
 
 
 def _case(*docs: PolicyDoc) -> Case:
@@ -147,7 +208,10 @@ def test_without_the_step_a_shape_covers_nothing() -> None:
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({**SHAPED, "shape": "no-such"}, "unknown shape 'no-such' (known: one-chain-per-policy)"),
+        (
+            {**SHAPED, "shape": "no-such"},
+            "unknown shape 'no-such' (known: one-chain-per-policy, unresolved-named-ports-match-all)",
+        ),
         ({**SHAPED, "protocols": ["SCTP"]}, "'protocols' declares whole protocols"),
     ],
 )
@@ -159,9 +223,10 @@ def test_a_bad_shape_is_one_line(entry: dict[str, Any], message: str) -> None:
 
 def test_the_bundled_test_bed_file_declares_the_shape_not_case_ids() -> None:
     declared = read_deviations(bundled(TESTBED_DEVIATIONS))
-    (shaped,) = declared.shaped("gen-1-4", "pod-ip")
-    assert shaped.shape == "one-chain-per-policy"
-    assert shaped.cases == ("*",)
-    assert shaped.observed == frozenset({Cell.ALLOWED})
-    assert shaped.link.startswith("https://")
-    assert Protocol.SCTP not in shaped.protocols
+    shapes = declared.shaped("gen-1-4", "pod-ip")
+    assert [d.shape for d in shapes] == ["one-chain-per-policy", "unresolved-named-ports-match-all"]
+    for shaped in shapes:
+        assert shaped.cases == ("*",)
+        assert shaped.observed == frozenset({Cell.ALLOWED})
+        assert shaped.link.startswith("https://")
+        assert Protocol.SCTP not in shaped.protocols

@@ -13,10 +13,11 @@ generated cases that disagreed).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from netconform.core.netpol import matching
 from netconform.core.netpol.model import Cluster, Namespace, Pod, Probe
-from netconform.core.netpol.policy import Direction, NetworkPolicy
+from netconform.core.netpol.policy import Direction, NetworkPolicy, PortRule, Rule
 from netconform.core.truthtable import Cell
 
 # (cluster, policies in force, source, destination, probe) -> the verdict the CNI gives the connection
@@ -96,5 +97,63 @@ def _rule_marks(
     return False
 
 
+def unresolved_named_ports_match_all(
+    cluster: Cluster, policies: Sequence[NetworkPolicy], source: str, destination: str, probe: Probe
+) -> Cell:
+    """kube-router (read in v2.1.0) on a rule whose ports are all named ports no relevant pod declares.
+
+    policy.go, processNetworkPolicyPorts keeps a named port only when some pod declares that name with that
+    protocol (for an ingress rule the policy's own pods, for an egress rule the rule's peer pods) and drops
+    the others in silence. A rule whose every port was dropped is left with no ports, and for its pod and
+    namespace peers processIngressRules / processEgressRules then write the "no ports at all" rule: every
+    port and protocol between the peers and the policy's pods. (Its ipBlock peers loop over the empty port
+    list and get nothing, as the API says.) The API means the opposite: such a rule admits nothing.
+
+    Modelled as those rules rewritten, then kube-router's chains as :func:`one_chain_per_policy` runs them
+    (both are how kube-router behaves, so a case may need both)."""
+    return one_chain_per_policy(
+        cluster, [_ports_as_kube_router_resolves(p, cluster) for p in policies], source, destination, probe
+    )
+
+
+def _ports_as_kube_router_resolves(policy: NetworkPolicy, cluster: Cluster) -> NetworkPolicy:
+    namespaces = {ns.name: ns for ns in cluster.namespaces}
+    selected = [pod for pod in cluster.pods if matching.policy_selects(policy, pod)]
+
+    def rewritten(rule: Rule, direction: Direction) -> Rule:
+        selectors = tuple(peer for peer in rule.peers if peer.ip_block is None)
+        if not rule.ports or not selectors:
+            return rule
+        if direction is Direction.INGRESS:
+            resolving = selected
+        else:
+            resolving = [
+                pod
+                for pod in cluster.pods
+                for peer in selectors
+                if matching.peer_matches(peer, policy.namespace, pod, namespaces[pod.namespace])
+            ]
+        if any(_resolves(port, resolving) for port in rule.ports):
+            return rule
+        return Rule(peers=selectors, ports=())  # the ipBlock peers got no rule at all
+
+    return replace(
+        policy,
+        ingress=tuple(rewritten(rule, Direction.INGRESS) for rule in policy.ingress),
+        egress=tuple(rewritten(rule, Direction.EGRESS) for rule in policy.egress),
+    )
+
+
+def _resolves(port: PortRule, pods: Sequence[Pod]) -> bool:
+    """Whether kube-router keeps the port entry: numeric and protocol-only ones always, a name if declared."""
+    if not isinstance(port.port, str):
+        return True
+    name = port.port
+    return any(pod.resolve_named_port(name, port.protocol) is not None for pod in pods)
+
+
 # The names a deviations file may give as ``shape`` (its reason and link say whose mechanism it is).
-MECHANISMS: Mapping[str, Mechanism] = {"one-chain-per-policy": one_chain_per_policy}
+MECHANISMS: Mapping[str, Mechanism] = {
+    "one-chain-per-policy": one_chain_per_policy,
+    "unresolved-named-ports-match-all": unresolved_named_ports_match_all,
+}

@@ -16,8 +16,9 @@ from netconform.core.netpol.deviations import DeviationsError, parse_deviations
 from netconform.core.netpol.generate import case_at
 from netconform.core.netpol.mechanisms import (
     Mechanism,
+    kube_router_named_ports,
     one_chain_per_policy,
-    unresolved_named_ports_match_all,
+    rule_wide_ipblock_excepts,
 )
 from netconform.core.truthtable import Cell, Probe, Protocol, TruthTable
 from netconform.report.netpol import verdict_text
@@ -92,7 +93,7 @@ def test_a_policy_of_one_type_runs_in_its_own_direction_only() -> None:
     assert predicted(plan_case(_case(*split), WORLD, TargetMode.POD_IP)) == set()
 
 
-NAMED = unresolved_named_ports_match_all
+NAMED = kube_router_named_ports
 EVERY_PROBE = ("80/TCP", "81/TCP", "80/UDP", "81/UDP")
 
 
@@ -124,6 +125,83 @@ def test_an_egress_rule_resolves_its_names_on_the_peers_and_a_protocol_mismatch_
     )
     cells = predicted(plan_case(_case(mismatched), WORLD, TargetMode.POD_IP), NAMED)
     assert cells == {(0, "x/a", f"y/{pod}", probe) for pod in "abc" for probe in EVERY_PROBE}
+
+
+def test_an_egress_ipblock_gets_only_the_numeric_ports_of_its_rule() -> None:
+    # The bed, old seed 1 case 81 shrunk: egress to ipBlock on serve-81-udp; kube-router rejects 81/UDP.
+    to_all = {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}
+    named = policy(
+        "x",
+        "out",
+        {"matchLabels": {"pod": "a"}},
+        egress=[{**to_all, "ports": [{"protocol": "UDP", "port": "serve-81-udp"}]}],
+    )
+    others = {f"{ns}/{pod}" for ns in "xyz" for pod in "abc"} - {"x/a"}
+    cells = predicted(plan_case(_case(named), WORLD, TargetMode.POD_IP), NAMED)
+    assert cells == {(0, "x/a", destination, "81/UDP") for destination in others}
+    # with a numeric port beside it, the ipBlock keeps that one: still only 81/UDP differs
+    mixed = policy(
+        "x",
+        "out",
+        {"matchLabels": {"pod": "a"}},
+        egress=[{**to_all, "ports": [{"protocol": "UDP", "port": "serve-81-udp"}, {"port": 80}]}],
+    )
+    assert predicted(plan_case(_case(mixed), WORLD, TargetMode.POD_IP), NAMED) == cells
+
+
+def _ingress_from(*blocks: dict[str, Any]) -> PolicyDoc:
+    return policy("y", "blocks", {}, ingress=[{"from": [{"ipBlock": b} for b in blocks]}])
+
+
+def test_one_ipblocks_except_removes_the_address_from_the_rules_other_ipblocks() -> None:
+    # The bed, old seed 1 case 119 shrunk: from [10.244.0.0/16 except z/b, 10.244.0.0/16] rejected z/b.
+    # (Ingress only here, so kube-router's chains add nothing of their own.) z/b is 10.0.3.2 in WORLD.
+    doc = _ingress_from({"cidr": "10.0.0.0/8", "except": ["10.0.3.2/32"]}, {"cidr": "10.0.0.0/8"})
+    cells = predicted(plan_case(_case(doc), WORLD, TargetMode.POD_IP), rule_wide_ipblock_excepts)
+    assert cells == {(0, "z/b", f"y/{pod}", probe) for pod in "abc" for probe in EVERY_PROBE}
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        ({"cidr": "10.0.0.0/8", "except": ["10.0.3.0/24"]}, {"cidr": "10.0.3.2/32"}),  # more specific wins
+        ({"cidr": "10.0.0.0/8", "except": ["10.0.3.2/32"]},),  # one block: the API's own except
+        ({"cidr": "10.0.3.0/24", "except": ["10.0.3.2/32"]}, {"cidr": "10.0.2.0/24"}),  # disjoint blocks
+    ],
+)
+def test_where_the_excepts_do_not_meet_another_block_one_ipset_agrees_with_the_api(
+    blocks: tuple[dict[str, Any], ...],
+) -> None:
+    doc = _ingress_from(*blocks)
+    assert predicted(plan_case(_case(doc), WORLD, TargetMode.POD_IP), rule_wide_ipblock_excepts) == set()
+
+
+def test_a_shape_that_predicts_blocked_covers_a_refused_cell() -> None:
+    declared = parse_deviations(
+        {"deviations": [{**SHAPED, "id": "named", "shape": "kube-router-named-ports", "observed": None}]}
+    )
+    doc = policy(
+        "x",
+        "out",
+        {"matchLabels": {"pod": "a"}},
+        egress=[
+            {
+                "to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                "ports": [{"protocol": "UDP", "port": "serve-81-udp"}],
+            }
+        ],
+    )
+    plan = plan_case(_case(doc), WORLD, TargetMode.POD_IP)
+    step = plan.steps[0]
+    refused = step.expected.with_cells(
+        Cell.REFUSED, sources=["x/a"], destinations=["y/b"], probes=[Probe(81, Protocol.UDP)]
+    )
+    verdict = judge(plan, 0, refused, reproduce={}, attempts={}, deviations=declared)
+    assert verdict.passed
+    assert verdict.deviated
+    # refused where the model (like the API) allows, y/b -> x/a: a failure
+    worse = refused.with_cells(Cell.REFUSED, sources=["y/b"], destinations=["x/a"], probes=[Probe(80)])
+    assert not judge(plan, 0, worse, reproduce={}, attempts={}, deviations=declared).passed
 
 
 @pytest.mark.parametrize(
@@ -210,7 +288,8 @@ def test_without_the_step_a_shape_covers_nothing() -> None:
     [
         (
             {**SHAPED, "shape": "no-such"},
-            "unknown shape 'no-such' (known: one-chain-per-policy, unresolved-named-ports-match-all)",
+            "unknown shape 'no-such' (known: kube-router-named-ports, one-chain-per-policy, "
+            "rule-wide-ipblock-excepts)",
         ),
         ({**SHAPED, "protocols": ["SCTP"]}, "'protocols' declares whole protocols"),
     ],
@@ -224,9 +303,15 @@ def test_a_bad_shape_is_one_line(entry: dict[str, Any], message: str) -> None:
 def test_the_bundled_test_bed_file_declares_the_shape_not_case_ids() -> None:
     declared = read_deviations(bundled(TESTBED_DEVIATIONS))
     shapes = declared.shaped("gen-1-4", "pod-ip")
-    assert [d.shape for d in shapes] == ["one-chain-per-policy", "unresolved-named-ports-match-all"]
+    assert [d.shape for d in shapes] == [
+        "one-chain-per-policy",
+        "kube-router-named-ports",
+        "rule-wide-ipblock-excepts",
+    ]
+    assert shapes[0].observed == frozenset({Cell.ALLOWED})
+    assert shapes[1].observed == frozenset()  # it allows and blocks: the model says which, per cell
+    assert shapes[2].observed == frozenset({Cell.BLOCKED, Cell.REFUSED})
     for shaped in shapes:
         assert shaped.cases == ("*",)
-        assert shaped.observed == frozenset({Cell.ALLOWED})
         assert shaped.link.startswith("https://")
         assert Protocol.SCTP not in shaped.protocols

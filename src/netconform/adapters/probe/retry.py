@@ -44,7 +44,7 @@ def probe_until_expected(
             for j in jobs
             if j in expected
             and not satisfies(expected[j], results[j].state)
-            and not (attempt > settle_after and j in settled and results[j].state is settled[j])
+            and not (attempt > settle_after and j in settled and satisfies(settled[j], results[j].state))
         ]
         if not wrong:
             break

@@ -42,7 +42,7 @@ from typing import Any
 from netconform.core.netpol.mechanisms import MECHANISMS, Mechanism
 from netconform.core.netpol.model import Cluster
 from netconform.core.netpol.policy import NetworkPolicy
-from netconform.core.truthtable import Cell, CellDiff, Protocol
+from netconform.core.truthtable import Cell, CellDiff, Protocol, satisfies
 from netconform.errors import InputError
 
 _CELL = re.compile(
@@ -116,7 +116,10 @@ class Deviation:
             return named
         if cluster is None:
             return False  # nothing to run the mechanism on: never cover by name alone
-        return mechanism(cluster, policies, cell.source, cell.destination, cell.probe) is cell.observed
+        # A model says ALLOWED or BLOCKED; a CNI that rejects shows BLOCKED as REFUSED (truthtable.satisfies)
+        return satisfies(
+            mechanism(cluster, policies, cell.source, cell.destination, cell.probe), cell.observed
+        )
 
     def describe(self) -> str:
         return f"{self.id}: {self.reason} ({self.link})"

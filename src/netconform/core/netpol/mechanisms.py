@@ -12,12 +12,13 @@ generated cases that disagreed).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from netconform.core.netpol import matching
 from netconform.core.netpol.model import Cluster, Namespace, Pod, Probe
-from netconform.core.netpol.policy import Direction, NetworkPolicy, PortRule, Rule
+from netconform.core.netpol.policy import Direction, IPBlock, NetworkPolicy, Peer, PortRule, Rule
 from netconform.core.truthtable import Cell
 
 # (cluster, policies in force, source, destination, probe) -> the verdict the CNI gives the connection
@@ -97,51 +98,114 @@ def _rule_marks(
     return False
 
 
-def unresolved_named_ports_match_all(
+def kube_router_named_ports(
     cluster: Cluster, policies: Sequence[NetworkPolicy], source: str, destination: str, probe: Probe
 ) -> Cell:
-    """kube-router (read in v2.1.0) on a rule whose ports are all named ports no relevant pod declares.
+    """kube-router (read in v2.1.0, policy.go) on named ports, where it departs from the API twice.
 
-    policy.go, processNetworkPolicyPorts keeps a named port only when some pod declares that name with that
-    protocol (for an ingress rule the policy's own pods, for an egress rule the rule's peer pods) and drops
-    the others in silence. A rule whose every port was dropped is left with no ports, and for its pod and
-    namespace peers processIngressRules / processEgressRules then write the "no ports at all" rule: every
-    port and protocol between the peers and the policy's pods. (Its ipBlock peers loop over the empty port
-    list and get nothing, as the API says.) The API means the opposite: such a rule admits nothing.
+    * processNetworkPolicyPorts keeps a named port only when some pod declares that name with that protocol
+      (for an ingress rule the policy's own pods, for an egress rule the rule's peer pods) and drops the
+      others in silence. A rule whose every port was dropped is left with no ports, and for its pod and
+      namespace peers processIngressRules / processEgressRules then write the "no ports at all" rule: every
+      port and protocol between the peers and the policy's pods, where the API admits nothing.
+    * processEgressRules writes an egress rule's ipBlock peers with its numeric ports only (the loop over
+      ``egressRule.ports``; the resolved named ports are never written for ipBlocks), so a named port admits
+      nothing towards an ipBlock. Ingress ipBlocks do get the named ports (resolved on the policy's pods).
 
     Modelled as those rules rewritten, then kube-router's chains as :func:`one_chain_per_policy` runs them
     (both are how kube-router behaves, so a case may need both)."""
     return one_chain_per_policy(
-        cluster, [_ports_as_kube_router_resolves(p, cluster) for p in policies], source, destination, probe
+        cluster, [_ports_as_kube_router_writes(p, cluster) for p in policies], source, destination, probe
     )
 
 
-def _ports_as_kube_router_resolves(policy: NetworkPolicy, cluster: Cluster) -> NetworkPolicy:
+def _ports_as_kube_router_writes(policy: NetworkPolicy, cluster: Cluster) -> NetworkPolicy:
     namespaces = {ns.name: ns for ns in cluster.namespaces}
     selected = [pod for pod in cluster.pods if matching.policy_selects(policy, pod)]
 
-    def rewritten(rule: Rule, direction: Direction) -> Rule:
+    def rewritten(rule: Rule, direction: Direction) -> tuple[Rule, ...]:
+        """The rule as the rules kube-router writes for it (rules are ORed, so one may become two)."""
+        if not rule.ports or not rule.peers:
+            return (rule,)
+        blocks = tuple(peer for peer in rule.peers if peer.ip_block is not None)
         selectors = tuple(peer for peer in rule.peers if peer.ip_block is None)
-        if not rule.ports or not selectors:
-            return rule
-        if direction is Direction.INGRESS:
-            resolving = selected
-        else:
-            resolving = [
-                pod
-                for pod in cluster.pods
-                for peer in selectors
-                if matching.peer_matches(peer, policy.namespace, pod, namespaces[pod.namespace])
-            ]
-        if any(_resolves(port, resolving) for port in rule.ports):
-            return rule
-        return Rule(peers=selectors, ports=())  # the ipBlock peers got no rule at all
+        written: list[Rule] = []
+        if blocks:
+            ports = rule.ports
+            if direction is Direction.EGRESS:
+                ports = tuple(port for port in rule.ports if not isinstance(port.port, str))
+            if ports:  # no ports left: the ipBlocks got no rule at all
+                written.append(Rule(peers=blocks, ports=ports))
+        if selectors:
+            if direction is Direction.INGRESS:
+                resolving = selected
+            else:
+                resolving = [
+                    pod
+                    for pod in cluster.pods
+                    if any(
+                        matching.peer_matches(peer, policy.namespace, pod, namespaces[pod.namespace])
+                        for peer in selectors
+                    )
+                ]
+            kept = any(_resolves(port, resolving) for port in rule.ports)
+            written.append(Rule(peers=selectors, ports=rule.ports if kept else ()))
+        return tuple(written)
 
     return replace(
         policy,
-        ingress=tuple(rewritten(rule, Direction.INGRESS) for rule in policy.ingress),
-        egress=tuple(rewritten(rule, Direction.EGRESS) for rule in policy.egress),
+        ingress=tuple(r for rule in policy.ingress for r in rewritten(rule, Direction.INGRESS)),
+        egress=tuple(r for rule in policy.egress for r in rewritten(rule, Direction.EGRESS)),
     )
+
+
+def rule_wide_ipblock_excepts(
+    cluster: Cluster, policies: Sequence[NetworkPolicy], source: str, destination: str, probe: Probe
+) -> Cell:
+    """kube-router (read in v2.1.0) puts all ipBlock peers of one rule into ONE ipset, excepts included.
+
+    policy.go evalIPBlockPeer turns each ipBlock into ``cidr`` entries and its excepts into ``nomatch``
+    entries, appended for every ipBlock peer of the rule into the rule's one hash:net ipset
+    (policyIndexedSourceIPBlockIPSetName / ...DestinationIPBlock..., per rule). A hash:net lookup takes the
+    most specific entry that contains the address, and a ``nomatch`` one means "not in the set". So one
+    peer's except also removes the address from every other ipBlock peer of the same rule, where the API ORs
+    the peers (the bed, old seed 1 case 119 shrunk: ``from: [10.244.0.0/16 except z/b, 10.244.0.0/16]``
+    rejects z/b). Of entries with the same prefix the last added wins (ipset restore with -exist).
+
+    Modelled as each rule's ipBlock peers rewritten into the /32s of the pods that set matches, then
+    kube-router's chains as :func:`one_chain_per_policy` runs them."""
+    pods = cluster.pods
+    rewritten = [
+        replace(
+            policy,
+            ingress=tuple(_one_ipset(rule, pods) for rule in policy.ingress),
+            egress=tuple(_one_ipset(rule, pods) for rule in policy.egress),
+        )
+        for policy in policies
+    ]
+    return one_chain_per_policy(cluster, rewritten, source, destination, probe)
+
+
+def _one_ipset(rule: Rule, pods: Sequence[Pod]) -> Rule:
+    blocks = [peer.ip_block for peer in rule.peers if peer.ip_block is not None]
+    if not blocks:
+        return rule
+    # (network, nomatch) in the order kube-router adds them: each block's cidr, then its excepts
+    entries = [
+        (net, nomatch) for b in blocks for net, nomatch in ((b.cidr, False), *((e, True) for e in b.excepts))
+    ]
+    members = []
+    for pod in pods:
+        containing = [
+            (net.prefixlen, order, nomatch) for order, (net, nomatch) in enumerate(entries) if pod.ip in net
+        ]
+        if containing and not max(containing)[2]:  # most specific, then the last added
+            members.append(Peer(ip_block=IPBlock(ipaddress.ip_network(pod.ip))))
+    if not members:
+        # no pod is in the set; an empty peer list would mean "every peer", so name an address no pod has
+        members.append(Peer(ip_block=IPBlock(ipaddress.ip_network("0.0.0.0/32"))))
+    selectors = tuple(peer for peer in rule.peers if peer.ip_block is None)
+    return Rule(peers=(*selectors, *members), ports=rule.ports)
 
 
 def _resolves(port: PortRule, pods: Sequence[Pod]) -> bool:
@@ -155,5 +219,6 @@ def _resolves(port: PortRule, pods: Sequence[Pod]) -> bool:
 # The names a deviations file may give as ``shape`` (its reason and link say whose mechanism it is).
 MECHANISMS: Mapping[str, Mechanism] = {
     "one-chain-per-policy": one_chain_per_policy,
-    "unresolved-named-ports-match-all": unresolved_named_ports_match_all,
+    "kube-router-named-ports": kube_router_named_ports,
+    "rule-wide-ipblock-excepts": rule_wide_ipblock_excepts,
 }

@@ -127,8 +127,7 @@ def _ports_as_kube_router_writes(policy: NetworkPolicy, cluster: Cluster) -> Net
         """The rule as the rules kube-router writes for it (rules are ORed, so one may become two)."""
         if not rule.ports or not rule.peers:
             return (rule,)
-        blocks = tuple(peer for peer in rule.peers if peer.ip_block is not None)
-        selectors = tuple(peer for peer in rule.peers if peer.ip_block is None)
+        blocks, selectors = _split_peers(rule)
         written: list[Rule] = []
         if blocks:
             ports = rule.ports
@@ -137,26 +136,21 @@ def _ports_as_kube_router_writes(policy: NetworkPolicy, cluster: Cluster) -> Net
             if ports:  # no ports left: the ipBlocks got no rule at all
                 written.append(Rule(peers=blocks, ports=ports))
         if selectors:
-            if direction is Direction.INGRESS:
-                resolving = selected
-            else:
+            to_selectors = Rule(peers=selectors, ports=rule.ports)
+            resolving = selected
+            if direction is Direction.EGRESS:
                 resolving = [
                     pod
                     for pod in cluster.pods
-                    if any(
-                        matching.peer_matches(peer, policy.namespace, pod, namespaces[pod.namespace])
-                        for peer in selectors
+                    if matching.rule_peers_match(
+                        to_selectors, policy.namespace, pod, namespaces[pod.namespace]
                     )
                 ]
             kept = any(_resolves(port, resolving) for port in rule.ports)
-            written.append(Rule(peers=selectors, ports=rule.ports if kept else ()))
+            written.append(to_selectors if kept else Rule(peers=selectors, ports=()))
         return tuple(written)
 
-    return replace(
-        policy,
-        ingress=tuple(r for rule in policy.ingress for r in rewritten(rule, Direction.INGRESS)),
-        egress=tuple(r for rule in policy.egress for r in rewritten(rule, Direction.EGRESS)),
-    )
+    return _with_rules(policy, rewritten)
 
 
 def rule_wide_ipblock_excepts(
@@ -174,14 +168,8 @@ def rule_wide_ipblock_excepts(
 
     Modelled as each rule's ipBlock peers rewritten into the /32s of the pods that set matches, then
     kube-router's chains as :func:`one_chain_per_policy` runs them."""
-    pods = cluster.pods
     rewritten = [
-        replace(
-            policy,
-            ingress=tuple(_one_ipset(rule, pods) for rule in policy.ingress),
-            egress=tuple(_one_ipset(rule, pods) for rule in policy.egress),
-        )
-        for policy in policies
+        _with_rules(policy, lambda rule, _: (_one_ipset(rule, cluster.pods),)) for policy in policies
     ]
     return one_chain_per_policy(cluster, rewritten, source, destination, probe)
 
@@ -204,8 +192,25 @@ def _one_ipset(rule: Rule, pods: Sequence[Pod]) -> Rule:
     if not members:
         # no pod is in the set; an empty peer list would mean "every peer", so name an address no pod has
         members.append(Peer(ip_block=IPBlock(ipaddress.ip_network("0.0.0.0/32"))))
-    selectors = tuple(peer for peer in rule.peers if peer.ip_block is None)
+    _, selectors = _split_peers(rule)
     return Rule(peers=(*selectors, *members), ports=rule.ports)
+
+
+def _split_peers(rule: Rule) -> tuple[tuple[Peer, ...], tuple[Peer, ...]]:
+    """The rule's ipBlock peers and its pod/namespace selector peers (kube-router writes them apart)."""
+    blocks = tuple(peer for peer in rule.peers if peer.ip_block is not None)
+    return blocks, tuple(peer for peer in rule.peers if peer.ip_block is None)
+
+
+def _with_rules(
+    policy: NetworkPolicy, rewrite: Callable[[Rule, Direction], tuple[Rule, ...]]
+) -> NetworkPolicy:
+    """The policy with each rule replaced by the rules ``rewrite`` makes of it."""
+    return replace(
+        policy,
+        ingress=tuple(new for rule in policy.ingress for new in rewrite(rule, Direction.INGRESS)),
+        egress=tuple(new for rule in policy.egress for new in rewrite(rule, Direction.EGRESS)),
+    )
 
 
 def _resolves(port: PortRule, pods: Sequence[Pod]) -> bool:

@@ -67,3 +67,20 @@ def test_without_wait_the_started_run_is_left_running(
     assert command.run_in_cluster(_args(wait=False)) == 0
     assert deleted == []
     assert "started: pod netconform-run-" in out.getvalue()
+
+
+def test_an_interrupt_during_an_exec_stays_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kubernetes.stream wraps a Ctrl-C inside its websocket call as ApiException(status=0); the
+    translation gives the interrupt back, so `--wait` ends with 130, not "error: exec ...: HTTP 0" (9)."""
+    from kubernetes import client
+    from kubernetes.stream import ws_client
+
+    from netconform.adapters.kube.execution import exec_in_pod
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ws_client, "WSClient", interrupted)
+    core = client.CoreV1Api(client.ApiClient(client.Configuration()))
+    with pytest.raises(KeyboardInterrupt):
+        exec_in_pod(core, "ns", "pod", ["true"])

@@ -43,11 +43,11 @@ def run() -> dict[str, Any]:
     result: dict[str, Any] = {"name": "density check", "repeats": REPEATS}
     for count in SYNTHETIC_NODES:
         nodes = _synthetic(count)
-        seconds = min(
-            timeit.repeat(
-                lambda nodes=nodes: group_rows(judge_nodes(nodes, context)), number=1, repeat=REPEATS
-            )
-        )
+
+        def verdicts(nodes: list[NodeFacts] = nodes) -> object:
+            return group_rows(judge_nodes(nodes, context))
+
+        seconds = min(timeit.repeat(verdicts, number=1, repeat=REPEATS))
         result[f"verdicts_{count}_nodes_ms"] = round(seconds * 1000, 2)
     if os.environ.get("NETCONFORM_TESTBED") and os.environ.get("KUBECONFIG"):
         result.update(_cluster(context))

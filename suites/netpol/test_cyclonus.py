@@ -22,7 +22,7 @@ from netconform.core.netpol.deviations import Deviations
 from netconform.core.netpol.enforcement import Action, Decision
 from netconform.core.run.categories import KNOWN_DEVIATION_PREFIX
 from netconform.core.truthtable import Protocol
-from netconform.report.netpol import failure_message, known_paragraph, verdict_text
+from netconform.report.netpol import failure_message, known_line, verdict_text
 
 pytestmark = pytest.mark.netpol_cyclonus
 
@@ -54,6 +54,6 @@ def test_cyclonus_case(  # noqa: PLR0917 (pytest passes fixtures by name)
     if failed:
         print(verdict_text(failed[0].verdict))  # the whole verdict to the captured output
         pytest.fail(failure_message(failed[0].verdict), pytrace=False)
-    known = [known_paragraph(k) for k in merge_known(run.verdict for run in runs)]
+    known = [known_line(k) for k in merge_known(run.verdict for run in runs)]
     if known:
         pytest.xfail(f"{KNOWN_DEVIATION_PREFIX}: " + "\n".join(known))

@@ -24,7 +24,7 @@ from netconform.core.netpol.deviations import Deviations
 from netconform.core.netpol.enforcement import Action, Decision
 from netconform.core.netpol.generate import case_at, case_id
 from netconform.core.run.categories import KNOWN_DEVIATION_PREFIX
-from netconform.report.netpol import known_paragraph, passed_html, verdict_html, verdict_text
+from netconform.report.netpol import known_line, passed_html, verdict_html, verdict_text
 
 pytestmark = pytest.mark.netpol_generated
 
@@ -69,6 +69,6 @@ def test_generated(  # noqa: PLR0917 (pytest passes fixtures by name)
     if result.shrunk is not None:
         attach("shrunk reproduction", result.shrunk.report)
         pytest.fail(f"{verdict_text(result.runs[-1].verdict)}\n\n{result.shrunk.report}", pytrace=False)
-    known = [known_paragraph(k) for k in merge_known(run.verdict for run in result.runs)]
+    known = [known_line(k) for k in merge_known(run.verdict for run in result.runs)]
     if known:
         pytest.xfail(f"{KNOWN_DEVIATION_PREFIX}: " + "\n".join(known))

@@ -24,7 +24,7 @@ from netconform.core.netpol.enforcement import Action, Decision
 from netconform.core.netpol.foreign import clashes
 from netconform.core.run.categories import KNOWN_DEVIATION_PREFIX
 from netconform.core.truthtable import Protocol
-from netconform.report.netpol import failure_message, known_paragraph, passed_html, verdict_html, verdict_text
+from netconform.report.netpol import failure_message, known_line, passed_html, verdict_html, verdict_text
 
 pytestmark = pytest.mark.netpol
 
@@ -91,7 +91,7 @@ def test_networkpolicy(  # noqa: PLR0917 (pytest passes fixtures by name)
         # the message stays a few lines: the report's error box and the summary's worst findings read it.
         print(verdict_text(failed[0].verdict))
         pytest.fail(failure_message(failed[0].verdict), pytrace=False)
-    known = [known_paragraph(k) for k in merge_known(run.verdict for run in runs)]
+    known = [known_line(k) for k in merge_known(run.verdict for run in runs)]
     if not_probed:
         known.extend(_protocols_not_probed(not_probed, case, mode, sctp_support, netpol_deviations))
     if known:

@@ -56,9 +56,21 @@ def _states(cells: Sequence[CellDiff]) -> str:
 
 def known_paragraph(known: KnownDeviation) -> str:
     """One line per deviation: its id, reason and link, and the cells it covers compactly."""
+    return f"{known.deviation.describe()}; covers {_covers(known)}"
+
+
+def known_line(known: KnownDeviation) -> str:
+    """What a test's known-deviation status says: the id, link and cells, not the reason. The reason is a
+    paragraph (the mechanism, where it was read, what was measured); repeated on every XFAIL line of the
+    terminal summary it buried the cells. It stays in each step's attachment (``known_paragraph``). Opens
+    with ``id:``, as ``core.run.summary.known_deviation_ids`` reads it."""
+    return f"{known.deviation.id}: covers {_covers(known)} ({known.deviation.link})"
+
+
+def _covers(known: KnownDeviation) -> str:
     cells = known.cells
-    covers = f"{compact_cells(cells)}: {_states(cells)}" if cells else "whole protocol not probed"
-    return f"{known.deviation.describe()}; covers {len(cells)} cell(s): {covers}"
+    where = f"{compact_cells(cells)}: {_states(cells)}" if cells else "whole protocol not probed"
+    return f"{len(cells)} cell(s): {where}"
 
 
 # --- text ---------------------------------------------------------------------------------------------------

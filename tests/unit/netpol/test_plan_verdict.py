@@ -12,6 +12,7 @@ from netconform.report.netpol import (
     compact_cells,
     compact_probes,
     failure_message,
+    known_line,
     known_paragraph,
     passed_html,
     verdict_html,
@@ -74,6 +75,10 @@ def test_known_deviations_are_grouped_per_deviation_not_per_cell() -> None:
     assert known_paragraph(verdict.known[1]) == (
         "z-c: z/c gets through (https://e.org/1); covers 8 cell(s): z/c -> x/a,x/b on 80,81/TCP,UDP: "
         "expected BLOCKED, observed ALLOWED"
+    )
+    assert known_line(verdict.known[1]) == (
+        "z-c: covers 8 cell(s): z/c -> x/a,x/b on 80,81/TCP,UDP: expected BLOCKED, observed ALLOWED "
+        "(https://e.org/1)"
     )
     page = verdict_html(verdict)
     assert page.count('<p class="nc-known">') == 2

@@ -12,7 +12,7 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from netconform import __version__
-from netconform.adapters.kube.errors import translate
+from netconform.adapters.kube.errors import raise_wrapped_interrupt, translate
 from netconform.errors import ExitCode, NetconformError
 
 # Sub-command modules under netconform.commands; each registers its own parser.
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.extra = extra
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return int(func(args))
+        return _call(func, args)
     except NetconformError as err:
         if args.debug:
             raise
@@ -65,6 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `netconform ... | head`: the reader left; stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitCode.OK)
+
+
+def _call(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    try:
+        return int(func(args))
+    except ApiException as raw:  # an interrupt the kubernetes client wrapped goes to main's own handler
+        raise_wrapped_interrupt(raw)
+        raise
 
 
 def entrypoint() -> None:

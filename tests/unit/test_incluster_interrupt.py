@@ -84,3 +84,23 @@ def test_an_interrupt_during_an_exec_stays_an_interrupt(monkeypatch: pytest.Monk
     core = client.CoreV1Api(client.ApiClient(client.Configuration()))
     with pytest.raises(KeyboardInterrupt):
         exec_in_pod(core, "ns", "pod", ["true"])
+
+
+def test_an_interrupt_the_client_wrapped_outside_our_wrapper_ends_the_command_with_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's last line of defence (an ApiException that escaped ``translated``) gives it back too."""
+    from kubernetes.client.exceptions import ApiException
+
+    from netconform import cli
+    from netconform.errors import ExitCode
+
+    def wrapped_interrupt(args: argparse.Namespace) -> int:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as err:  # as kubernetes.stream.ws_client.websocket_call does
+            raise ApiException(status=0, reason=str(err)) from None
+
+    monkeypatch.setattr(command, "status", wrapped_interrupt)
+    assert cli.main(["status"]) == ExitCode.INTERRUPTED
+    assert capsys.readouterr().err == "netconform: interrupted\n"

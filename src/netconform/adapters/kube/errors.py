@@ -135,13 +135,19 @@ def translated(action: str) -> Iterator[None]:
     try:
         yield
     except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
-        interrupt = err.__context__
-        if isinstance(err, ApiException) and isinstance(interrupt, KeyboardInterrupt | SystemExit):
-            # kubernetes.stream's websocket_call turns *any* exception into ApiException(status=0), a
-            # Ctrl-C or SIGTERM during an exec included; that interrupt is the user's, never "HTTP 0"
-            # (CI 2026-12-03: `run --in-cluster --wait` exited 9 instead of 130).
-            raise interrupt from None
+        raise_wrapped_interrupt(err)
         raise translate(err, action) from err
+
+
+def raise_wrapped_interrupt(err: BaseException) -> None:
+    """Raise the Ctrl-C or SIGTERM (SystemExit) that ``err`` wraps, if it wraps one.
+
+    kubernetes.stream's websocket_call turns *any* exception into ApiException(status=0), an interrupt during
+    an exec included; that interrupt is the user's, never "HTTP 0" (CI 2026-12-03: `run --in-cluster --wait`
+    exited 9 instead of 130)."""
+    interrupt = err.__context__
+    if isinstance(err, ApiException) and isinstance(interrupt, KeyboardInterrupt | SystemExit):
+        raise interrupt from None
 
 
 def call(action: str, fn: Callable[[], T]) -> T:

@@ -3,6 +3,8 @@
 CI's test reads the "started" line and sends SIGINT at once; when that line was printed before the
 try/finally that deletes the run, the interrupt could land in between and leave the run's namespace and
 ClusterRoleBinding behind (CI, 2026-12-02). Here the interrupt is raised by the write of that very line.
+The kubernetes client's websocket calls (exec, port-forward) wrap an interrupt as ApiException(status=0);
+the last tests check that it comes back out as the interrupt it is (CI, 2026-12-03).
 """
 
 from __future__ import annotations
@@ -98,9 +100,32 @@ def test_an_interrupt_the_client_wrapped_outside_our_wrapper_ends_the_command_wi
     def wrapped_interrupt(args: argparse.Namespace) -> int:
         try:
             raise KeyboardInterrupt
-        except KeyboardInterrupt as err:  # as kubernetes.stream.ws_client.websocket_call does
+        except KeyboardInterrupt as err:  # as websocket_call does (its bare raise sets __context__ too)
             raise ApiException(status=0, reason=str(err)) from None
 
     monkeypatch.setattr(command, "status", wrapped_interrupt)
     assert cli.main(["status"]) == ExitCode.INTERRUPTED
     assert capsys.readouterr().err == "netconform: interrupted\n"
+
+
+def test_an_interrupt_while_a_port_forward_opens_is_no_unreachable_observation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kubernetes.stream's portforward_call wraps it the same way; the API-server probe gives it back rather
+    than recording the pod as unreachable over pods/portforward."""
+    from types import SimpleNamespace
+
+    from kubernetes import client
+    from kubernetes.stream import ws_client
+
+    from netconform.checks.apiserver import reachability
+    from netconform.core.apiserver.paths import ApiServerPath, Backend, Mechanism
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ws_client, "create_websocket", interrupted)
+    kube: Any = SimpleNamespace(core=client.CoreV1Api(client.ApiClient(client.Configuration())))
+    target = ApiServerPath(Mechanism.PORT_FORWARD, Backend.POD_NETWORK)
+    with pytest.raises(KeyboardInterrupt):
+        reachability.port_forward_http(kube, target, "ns", "pod", port=8080, expected_body="pod")

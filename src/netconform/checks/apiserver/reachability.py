@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward
 
 from netconform.adapters.kube.cluster import KubeCluster
-from netconform.adapters.kube.errors import KubeError, api_message
+from netconform.adapters.kube.errors import KubeError, api_message, raise_wrapped_interrupt
 from netconform.core.apiserver.paths import ApiServerPath, Observation, Reach, unreachable_symptom
 
 # The API server's proxy gives up dialling after 30 s and answers 503; wait a little longer so that its
@@ -144,6 +144,7 @@ def port_forward_http(
             _request_timeout=KUBELET_REQUEST_TIMEOUT_S,
         )
     except ApiException as err:
+        raise_wrapped_interrupt(err)  # a Ctrl-C while the stream opened is no UNREACHABLE observation
         return Observation(
             target, Reach.UNREACHABLE, int(err.status or 0) or None, str(err.reason), reproduce
         )

@@ -11,7 +11,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${NETCONFORM_CACHE:-/var/cache/netconform}
-ALL=(k8s etcd containerd cni kube-router kwok coredns pause)
+ALL=(k8s etcd containerd cni kube-router kwok coredns pause dialer)
 # The Amazon VPC CNI (issue 16), built only when named: `vpc-cni` = both versions and the awsutils probe. Not in
 # ALL, so the bed's default build and its cache keys stay as they were.
 VPC_CNI=(vpc-cni-v1.22.4 vpc-cni-v1.23.2 vpc-cni-probe)
@@ -61,6 +61,7 @@ packages_for() {
     kwok) echo sigs.k8s.io/kwok/cmd/kwok ;;
     coredns) echo netconform.invalid/testbed/coredns ;;
     pause) echo netconform.invalid/testbed/pause ;;
+    dialer) echo netconform.invalid/testbed/dialer ;;
     vpc-cni-v*) echo github.com/aws/amazon-vpc-cni-k8s/cmd/{aws-k8s-agent,routed-eni-cni-plugin,egress-cni-plugin} \
                      github.com/aws/amazon-vpc-cni-k8s/cmd/{aws-vpc-cni,aws-vpc-cni-init,grpc-health-probe} ;;
     vpc-cni-probe) echo netconform.invalid/testbed/vpc-cni-v1.23.2/awsprobe ;;

@@ -10,7 +10,7 @@ from netconform.errors import CannotCheck
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO_ROOT / "testbed" / "build.sh"
-COMPONENTS = ("k8s", "etcd", "containerd", "cni", "kube-router", "kwok", "coredns", "pause")
+COMPONENTS = ("k8s", "etcd", "containerd", "cni", "kube-router", "kwok", "coredns", "pause", "dialer")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netconform.adapters.probe.methods import DIALER_PATH
 from netconform.errors import CannotCheck
 
 AGNHOST_VERSION = "2.63.0"  # the tag k8s v1.36.3's e2e suite expects (test/utils/image/manifest.go)
@@ -42,9 +43,12 @@ def busybox_applets() -> list[str]:
     return [name for name in out.split() if name and name != "busybox"]
 
 
-def probe_image_spec(agnhost: Path, porter_dir: Path | None) -> ImageSpec:
-    """agnhost, as upstream's e2e image, plus busybox for shell tools (upstream's is Alpine)."""
+def probe_image_spec(agnhost: Path, porter_dir: Path | None, dialer: Path | None = None) -> ImageSpec:
+    """agnhost, as upstream's e2e image, plus busybox for shell tools (upstream's is Alpine), and our own
+    multi-target probe client (testbed/dialer: ``/netconform-dial``, probe.methods.MultiDial)."""
     files = {"agnhost": agnhost, "bin/busybox": BUSYBOX}
+    if dialer is not None:
+        files[DIALER_PATH.lstrip("/")] = dialer
     if porter_dir is not None:
         files["localhost.crt"] = porter_dir / "localhost.crt"
         files["localhost.key"] = porter_dir / "localhost.key"

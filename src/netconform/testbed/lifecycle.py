@@ -527,7 +527,7 @@ def _image_archives(layout: Layout, bins: Binaries, vpc: vpccni.VpcCniOptions | 
     porter = _porter_dir()
     specs = [
         images.pause_image_spec(bins.path("pause", "pause")),
-        images.probe_image_spec(bins.path("k8s", "agnhost"), porter),
+        images.probe_image_spec(bins.path("k8s", "agnhost"), porter, bins.path("dialer", "dialer")),
         images.coredns_image_spec(bins.path("coredns", "coredns")),
     ]
     if vpc:

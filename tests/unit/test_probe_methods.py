@@ -3,7 +3,9 @@ source runs every probe and reads back one result per probe (the batch script ru
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -13,9 +15,11 @@ import pytest
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.execution import ExecResult
 from netconform.adapters.probe.exec_prober import ExecProber, batch_script, parse_batch_output
-from netconform.adapters.probe.methods import AgnhostConnect, NetexecDial, reproduce
+from netconform.adapters.probe.methods import DIALER_PATH, AgnhostConnect, MultiDial, NetexecDial, reproduce
 from netconform.adapters.probe.model import Endpoint, ProbeJob
+from netconform.checks.netpol.topology import ProbeImage, SctpSupport
 from netconform.core.truthtable import Cell, Protocol
+from netconform.testbed.binaries import build, locate
 
 SOURCE = Endpoint("x/a", "nc-run-x", "a", "cont-80")
 
@@ -222,3 +226,110 @@ def test_a_batch_that_returns_nothing_is_a_probe_error_for_each_of_its_jobs() ->
     results = ExecProber(cast(KubeCluster, Broken()), method=EchoMethod()).probe([job(), job(port=80)])
     assert [r.state for r in results] == [Cell.PROBE_ERROR, Cell.PROBE_ERROR]
     assert "unable to upgrade connection" in results[0].detail
+
+
+def test_multi_dial_puts_every_target_of_a_batch_on_one_command_line() -> None:
+    jobs = [job("fd00::7", 80, Protocol.TCP), job("s-b.nc-y.svc.cluster.local.", 81, Protocol.SCTP), job()]
+    assert MultiDial(timeout_s=1.5).batch_command(jobs) == [
+        DIALER_PATH,
+        "--timeout=1.5s",
+        "tcp:[fd00::7]:80",
+        "sctp:s-b.nc-y.svc.cluster.local.:81",
+        "udp:10.244.0.7:81",
+    ]
+    assert reproduce(job(), MultiDial()) == (
+        f"kubectl exec -n nc-run-x a -c cont-80 -- {DIALER_PATH} --timeout=2s udp:10.244.0.7:81"
+    )
+
+
+@pytest.mark.parametrize("dialer", [True, False])
+def test_the_probe_client_is_the_one_the_image_was_seen_to_have(dialer: bool) -> None:
+    image = ProbeImage(SctpSupport(False, "-"), dialer, "kubectl exec ... -> rc 127: not found")
+    assert image.method() == (MultiDial() if dialer else NetexecDial(80))
+    assert (DIALER_PATH + ", one process per source" in image.describe()) is dialer
+
+
+@pytest.fixture(scope="module")
+def dialer_binary() -> Path:
+    """testbed/dialer, built as the bed builds it (cached after the first time: a hash and a stat)."""
+    build(("dialer",))
+    return locate().path("dialer", "dialer")
+
+
+class LocalServers:
+    """On 127.0.0.1: a TCP listener, a UDP server answering like netexec, a UDP socket that never answers."""
+
+    def __init__(self) -> None:
+        self.tcp = socket.create_server(("127.0.0.1", 0))
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.silent.bind(("127.0.0.1", 0))
+        self.received: list[bytes] = []
+        threading.Thread(target=self._answer, daemon=True).start()
+
+    def port(self, server: socket.socket) -> int:
+        return int(server.getsockname()[1])
+
+    def _answer(self) -> None:
+        while True:
+            data, peer = self.udp.recvfrom(1024)
+            self.received.append(data)
+            self.udp.sendto(b"b\n", peer)
+
+
+def test_the_real_dialer_probes_a_whole_batch_in_one_exec_and_each_answer_lands_on_its_job(
+    dialer_binary: Path,
+) -> None:
+    servers = LocalServers()
+    closed = socket.socket()  # bound, never listening: its port refuses
+    closed.bind(("127.0.0.1", 0))
+    jobs = [
+        ProbeJob(SOURCE, "y/a", "127.0.0.1", servers.port(servers.tcp), Protocol.TCP),
+        ProbeJob(SOURCE, "y/b", "127.0.0.1", servers.port(closed), Protocol.TCP),
+        ProbeJob(SOURCE, "y/c", "127.0.0.1", servers.port(servers.udp), Protocol.UDP),
+        ProbeJob(SOURCE, "z/a", "127.0.0.1", servers.port(servers.silent), Protocol.UDP),
+        ProbeJob(SOURCE, "z/b", "no-such-name.invalid.", 80, Protocol.TCP),
+    ]
+    shell = LocalShell()
+    results = ExecProber(
+        cast(KubeCluster, shell), method=MultiDial(timeout_s=1, path=str(dialer_binary))
+    ).probe(jobs)
+    assert shell.execs == [("a", "cont-80")]
+    assert [(r.state, r.detail) for r in results[:4]] == [
+        (Cell.ALLOWED, "CONNECTED"),
+        (Cell.REFUSED, "REFUSED"),
+        (Cell.ALLOWED, "b"),  # the server's answer, as netexec's hostname
+        (Cell.BLOCKED, "TIMEOUT"),
+    ]
+    assert servers.received == [b"hostname\n"]  # netexec's UDP conversation
+    assert results[4].state is Cell.PROBE_ERROR
+    assert results[4].detail.startswith("DNS: ")
+    assert results[1].reproduce == (
+        f"kubectl exec -n nc-run-x a -c cont-80 -- {dialer_binary} --timeout=1s tcp:127.0.0.1:{jobs[1].port}"
+    )
+
+
+def test_the_dialer_alone_says_what_it_saw_and_fails_when_any_target_did_not_answer(
+    dialer_binary: Path,
+) -> None:
+    servers = LocalServers()
+    port = servers.port(servers.tcp)
+    alone = subprocess.run(
+        [str(dialer_binary), "--timeout=1s", f"tcp:127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (alone.returncode, parse_batch_output(alone.stdout)) == (0, {0: (0, "CONNECTED")})
+    both = subprocess.run(
+        [str(dialer_binary), f"tcp:127.0.0.1:{port}", "bogus"], capture_output=True, text=True, check=False
+    )
+    assert both.returncode == 1
+    assert parse_batch_output(both.stdout) == {
+        0: (0, "CONNECTED"),
+        1: (1, "UNKNOWN: not PROTOCOL:HOST:PORT: bogus"),
+    }
+    usage = subprocess.run([str(dialer_binary)], capture_output=True, text=True, check=False)
+    assert (usage.returncode, usage.stdout) == (2, "")
+    assert usage.stderr.startswith("usage: netconform-dial")

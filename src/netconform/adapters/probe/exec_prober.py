@@ -3,7 +3,9 @@
 Upstream's e2e suite runs one `kubectl exec` per cell (81 per table, 3 workers); on a 2-core machine the
 exec round trip dominates. Batching per source turns 72 execs into 9, each running the probe command for every
 target in parallel inside the pod and reading back one line per probe. What the probe command is (agnhost
-connect, netexec /dial) is the :class:`~netconform.adapters.probe.methods.ProbeMethod`'s business.
+connect, netexec /dial) is the :class:`~netconform.adapters.probe.methods.ProbeMethod`'s business; a
+:class:`~netconform.adapters.probe.methods.BatchProbeMethod` (our dialer) is one command for the whole batch
+that prints the result lines itself, so no shell starts a process per probe.
 """
 
 from __future__ import annotations
@@ -17,10 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import KubeError
-from netconform.adapters.probe.methods import AgnhostConnect, ProbeMethod, answered, not_run
+from netconform.adapters.probe.methods import (
+    AgnhostConnect,
+    BatchProbeMethod,
+    ProbeMethod,
+    answered,
+    not_run,
+)
 from netconform.adapters.probe.model import Endpoint, ProbeJob, ProbeResult
 
-_MARK = "@@netconform"
+_MARK = "@@netconform"  # testbed/dialer/main.go prints the same lines (probe.methods.MultiDial)
 _RESULT_LINE = re.compile(rf"^{_MARK} (\d+) (\d+) ?(.*)$")
 EXEC_SLACK_S = 20.0  # beyond the probe timeout: exec setup on a loaded API server
 
@@ -57,8 +65,11 @@ class ExecProber:
         return [r for r in results if r is not None]
 
     def _probe_from(self, source: Endpoint, jobs: list[ProbeJob]) -> list[ProbeResult]:
-        deadline = self.method.timeout_s if self.method.needs_deadline else None
-        script = batch_script([self.method.command(job) for job in jobs], deadline)
+        if isinstance(self.method, BatchProbeMethod):
+            script = shlex.join(self.method.batch_command(jobs))  # it prints the result lines itself
+        else:
+            deadline = self.method.timeout_s if self.method.needs_deadline else None
+            script = batch_script([self.method.command(job) for job in jobs], deadline)
         timeout_s = self.method.timeout_s + EXEC_SLACK_S
         try:
             if self.keep_shells:

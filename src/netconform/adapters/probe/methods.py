@@ -1,6 +1,6 @@
 """How one probe runs inside a source pod: the command, how to read its answer, and how long it may take.
 
-Two methods, both needing only the agnhost image (agnhost + its busybox base):
+Three methods. Two need only the agnhost image (agnhost + its busybox base):
 
 - :class:`AgnhostConnect` runs ``/agnhost connect`` per probe (upstream's e2e netpol way). Each probe is a
   fresh 60 MB Go process: on a 2-core node, ~15 ms of CPU each, which dominates a 288-probe table.
@@ -11,14 +11,23 @@ Two methods, both needing only the agnhost image (agnhost + its busybox base):
   and SCTP). netexec's own dial timeout is fixed at 5 s, so the batch kills a probe that has no answer
   sooner (``needs_deadline``): it is blocked (netexec finishes its dial unseen). Alone, the same probe runs
   under ``timeout`` (see :func:`standalone`).
+
+The third, :class:`MultiDial`, needs our own probe client in the image (``/netconform-dial``, built from
+testbed/dialer; the test bed's probe image has it): one process per source pod per pass dials every target at
+once, each within its own deadline, and prints the batch's result lines itself. A 288-probe pass is then 9
+process starts instead of 288 ``wget`` forks plus netexec's HTTP round trips. The conversation is
+``agnhost connect``'s (a TCP connection that opens; a UDP or SCTP "hostname" answered by netexec), and so are
+its words (TIMEOUT, REFUSED, DNS:, OTHER:).
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol as TypingProtocol
+from typing import runtime_checkable
 from urllib.parse import urlencode
 
 from netconform.adapters.probe.model import ProbeJob, ProbeResult
@@ -33,6 +42,9 @@ TIMED_OUT = (124, 143)  # killed at the deadline: 124 from coreutils `timeout`, 
 # The network's own "no way there": the same drop as a timeout, answered at once once the kernel's neighbour
 # entry for the next hop has failed (a packet to an unprogrammed Service IP, or to a dead pod's address).
 UNREACHABLE = ("no route to host", "host is unreachable", "network is unreachable")
+
+
+DIALER_PATH = "/netconform-dial"
 
 
 class ProbeMethod(TypingProtocol):
@@ -53,6 +65,14 @@ class ProbeMethod(TypingProtocol):
     def describe(self, returncode: int, output: str) -> str:
         """What the probe said, for the report (the raw output unless there is a clearer word)."""
         ...
+
+
+@runtime_checkable
+class BatchProbeMethod(ProbeMethod, TypingProtocol):
+    """A method whose one command runs a source's whole batch and prints the batch's result lines
+    (exec_prober's format) itself, each probe bounded within ``timeout_s``."""
+
+    def batch_command(self, jobs: Sequence[ProbeJob]) -> list[str]: ...
 
 
 def standalone(job: ProbeJob, method: ProbeMethod) -> list[str]:
@@ -95,14 +115,7 @@ class AgnhostConnect:
         ]
 
     def classify(self, returncode: int, output: str) -> Cell:
-        """agnhost connect: exit 0 connected; else TIMEOUT, REFUSED, DNS:, OTHER: on stderr."""
-        if returncode == 0:
-            return Cell.ALLOWED
-        if output.startswith("TIMEOUT") or "i/o timeout" in output or _unreachable(output):
-            return Cell.BLOCKED
-        if output.startswith("REFUSED") or "connection refused" in output:
-            return Cell.REFUSED
-        return Cell.PROBE_ERROR
+        return _connect_cell(returncode, output)
 
     def describe(self, returncode: int, output: str) -> str:
         return output
@@ -158,6 +171,43 @@ class NetexecDial:
         if returncode in TIMED_OUT:
             return f"TIMEOUT: no answer within {self.timeout_s:g} s"
         return output
+
+
+@dataclass(frozen=True)
+class MultiDial:
+    """``/netconform-dial`` in the source container: every target of a batch in one process."""
+
+    timeout_s: float = DIAL_TIMEOUT_S
+    path: str = DIALER_PATH
+    needs_deadline = False  # --timeout bounds every dial, and the process bounds itself a second later
+
+    def command(self, job: ProbeJob) -> list[str]:
+        return self.batch_command([job])
+
+    def batch_command(self, jobs: Sequence[ProbeJob]) -> list[str]:
+        return [self.path, f"--timeout={self.timeout_s:g}s", *(_target(job) for job in jobs)]
+
+    def classify(self, returncode: int, output: str) -> Cell:
+        """The dialer's words are agnhost connect's: 0 answered; TIMEOUT, REFUSED, DNS:, OTHER: otherwise."""
+        return _connect_cell(returncode, output)
+
+    def describe(self, returncode: int, output: str) -> str:
+        return output
+
+
+def _connect_cell(returncode: int, output: str) -> Cell:
+    """agnhost connect's words: exit 0 connected; else TIMEOUT, REFUSED, DNS:, OTHER: on stderr."""
+    if returncode == 0:
+        return Cell.ALLOWED
+    if output.startswith("TIMEOUT") or "i/o timeout" in output or _unreachable(output):
+        return Cell.BLOCKED
+    if output.startswith("REFUSED") or "connection refused" in output:
+        return Cell.REFUSED
+    return Cell.PROBE_ERROR
+
+
+def _target(job: ProbeJob) -> str:
+    return f"{job.protocol.value.lower()}:{_host_port(job.address, job.port)}"
 
 
 def _unreachable(text: str) -> bool:

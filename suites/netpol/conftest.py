@@ -13,16 +13,15 @@ from fixtures.reporting import attach
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.exec_prober import ExecProber
-from netconform.adapters.probe.methods import NetexecDial
 from netconform.checks.connectivity.baseline import node_views
 from netconform.checks.netpol.enforcement import prove_enforcement
 from netconform.checks.netpol.run import BASELINE_PROBES
 from netconform.checks.netpol.topology import (
-    DIAL_PORT,
     READINESS_ATTEMPTS,
     NetpolTopology,
+    ProbeImage,
     SctpSupport,
-    sctp_supported,
+    inspect_probe_image,
 )
 from netconform.core.connectivity.spread import describe_placement, usable_nodes
 from netconform.core.netpol.cases.model import POD_KEYS, TargetMode
@@ -33,10 +32,25 @@ from netconform.core.truthtable import Probe, Protocol
 
 
 @pytest.fixture(scope="session")
-def netpol_prober(kube: KubeCluster) -> ExecProber:
-    """Every source at once: a probe is one busybox wget to the source's own netexec, which dials in-process
-    (agnhost connect would start a Go process per probe, ~10x the CPU)."""
-    return ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS), keep_shells=True)
+def netpol_probe_image(
+    kube: KubeCluster, images: ImageSettings, netpol_namespaces: NamespaceSet
+) -> ProbeImage:
+    """Observed once in a short-lived pod: SCTP sockets, and which probe client the image has."""
+    ns = netpol_namespaces.make("x", {"ns": "x"})
+    probe_image = inspect_probe_image(kube, ns, images)
+    attach("netpol probe client", probe_image.describe())
+    print(f"\nnetpol {probe_image.describe()}")
+    return probe_image
+
+
+@pytest.fixture(scope="session")
+def netpol_prober(kube: KubeCluster, netpol_probe_image: ProbeImage) -> ExecProber:
+    """Every source at once, in its kept shell: our dialer (one process per source per pass) where the image
+    has it, else one busybox wget per probe to the source's own netexec, which dials in-process (agnhost
+    connect would start a Go process per probe, ~10x the CPU)."""
+    return ExecProber(
+        kube, method=netpol_probe_image.method(), parallel_sources=len(POD_KEYS), keep_shells=True
+    )
 
 
 @pytest.fixture(scope="session")
@@ -50,14 +64,9 @@ def netpol_namespaces(
 
 
 @pytest.fixture(scope="session")
-def sctp_support(
-    kube: KubeCluster,
-    images: ImageSettings,
-    netpol_namespaces: NamespaceSet,
-) -> SctpSupport:
+def sctp_support(netpol_probe_image: ProbeImage) -> SctpSupport:
     """Detected once: can pods open SCTP sockets here (the test bed's kernel cannot)?"""
-    ns = netpol_namespaces.make("x", {"ns": "x"})
-    return sctp_supported(kube, ns, images)
+    return netpol_probe_image.sctp
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@ a declared known deviation with its evidence, a rule flipped behind the engine's
 enforcement check's verdicts (a profile that does not fit; kube-router stopped).
 
 The full catalog (every case in every target mode) runs in `make conformance` and the nightly job (`pytest
-suites/netpol -n 2`, about 7 min on the bed); this module is the part that asserts on the suite's verdicts.
+suites/netpol -n 2`, about 2 min 15 s on the bed); this module is the part that asserts on the
+suite's verdicts.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from fixtures.namespaces import NamespaceSet
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe.exec_prober import ExecProber
-from netconform.adapters.probe.methods import NetexecDial
+from netconform.adapters.probe.methods import DIALER_PATH, NetexecDial
 from netconform.checks.netpol.run import BASELINE_PROBES, run_case
 from netconform.checks.netpol.topology import DIAL_PORT, NetpolTopology
 from netconform.core.netpol.cases import Case, by_id, states
@@ -44,8 +45,10 @@ ONE_CASE = f"{NETPOL}[deny-all-ingress[pod-ip]]"
 def test_a_representative_subset_passes_in_every_target_mode(tmp_path: Path) -> None:
     ids = [f"{NETPOL}[{case}[pod-ip]]" for case in (*POD_IP_CASES, SCTP_CASE)]
     ids += [f"{NETPOL}[{case}[{mode}]]" for case in SERVICE_CASES for mode in ("service-ip", "service-dns")]
-    result = run_suite(tmp_path / "junit.xml", *ids, "-rx")
+    result = run_suite(tmp_path / "junit.xml", *ids, "-rx", "-s")  # -s: the session fixtures' lines
     assert result.returncode == 0, result.output[-6000:]
+    # the bed's probe image has the dialer, and the suite was seen to pick it
+    assert f"netpol probe client {DIALER_PATH}, one process per source per pass" in result.output
     assert result.outcomes(Outcome.FAILED) == [], result.output[-6000:]
     assert len(result.outcomes(Outcome.PASSED)) == len(ids) - 1, result.output[-6000:]
     # SCTP: reported as the test bed's declared deviation, with the evidence, never as a pass.

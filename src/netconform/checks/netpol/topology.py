@@ -8,6 +8,7 @@ Service IPs and DNS names) and keeps track of what is applied, so a case can sta
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,9 @@ from typing import Any
 from netconform.adapters.kube import labels, manifests
 from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.errors import call
+from netconform.adapters.kube.execution import ExecResult
+from netconform.adapters.probe.exec_prober import parse_batch_output
+from netconform.adapters.probe.methods import DIALER_PATH, MultiDial, NetexecDial, ProbeMethod
 from netconform.adapters.probe.model import Endpoint, ProbeJob, Prober
 from netconform.adapters.probe.retry import RETRY_PAUSE_S, probe_until_expected
 from netconform.adapters.waits import Bound, NotYet, WaitTimeout, wait_until
@@ -37,15 +41,15 @@ from netconform.core.netpol.parse import parse_policy
 from netconform.core.truthtable import Cell, Probe, Protocol
 from netconform.errors import CannotCheck, NetconformError
 
-SCTP_CHECK_POD = "sctp-check"
-SCTP_POD_READY = Bound("the SCTP capability check pod to become Ready", timeout_s=120, interval_s=1)
+PROBE_IMAGE_CHECK_POD = "probe-image-check"
+PROBE_IMAGE_POD_READY = Bound("the probe image check pod to become Ready", timeout_s=120, interval_s=1)
 TOPOLOGY_READY = Bound("the 9 netpol server pods to become Ready", timeout_s=240, interval_s=1)
 # The canary namespace showed a controller adding policies; x, y and z get theirs a moment after creation.
 FOREIGN_POLICIES_PRESENT = Bound(
     "the foreign NetworkPolicies seen in the canary to appear in x, y and z", timeout_s=15, interval_s=0.5
 )
 READINESS_ATTEMPTS = 10  # full green matrix before any policy (upstream waitForHTTPServers: 10 tries)
-DIAL_PORT = 80  # probes ask this container's netexec to dial (probe.methods.NetexecDial)
+DIAL_PORT = 80  # probes ask this container's netexec to dial (probe.methods.NetexecDial), or run MultiDial
 SOURCE_CONTAINER = manifests.netexec_container_name(DIAL_PORT)
 
 NamespaceCreator = Callable[[str, dict[str, str]], str]  # (base name, extra labels) -> real name
@@ -61,23 +65,55 @@ class SctpSupport:
     evidence: str  # the command run and what it said
 
 
-def sctp_supported(kube: KubeCluster, namespace: str, images: manifests.ImageSettings) -> SctpSupport:
-    """Whether pods on this cluster can open SCTP sockets (kernel module), and the evidence.
+@dataclass(frozen=True)
+class ProbeImage:
+    """What the probe image and the cluster's kernel offer the probes, observed in one short-lived pod."""
 
-    A short-lived pod tries an SCTP connection to itself: "protocol not supported" means the kernel has no
-    SCTP; anything else (refused, timeout, connected) means the socket exists.
+    sctp: SctpSupport
+    dialer: bool  # /netconform-dial runs (probe.methods.MultiDial); else netexec's /dial (NetexecDial)
+    dialer_evidence: str  # the command run and what it said
+
+    def method(self) -> ProbeMethod:
+        return MultiDial() if self.dialer else NetexecDial(DIAL_PORT)
+
+    def describe(self) -> str:
+        if self.dialer:
+            return f"probe client {DIALER_PATH}, one process per source per pass ({self.dialer_evidence})"
+        return (
+            f"probe client: netexec /dial, one busybox wget per probe (no {DIALER_PATH} in the probe image: "
+            f"{self.dialer_evidence})"
+        )
+
+
+def inspect_probe_image(kube: KubeCluster, namespace: str, images: manifests.ImageSettings) -> ProbeImage:
+    """Whether pods on this cluster can open SCTP sockets (kernel module), and whether the probe image has our
+    multi-target probe client; with the evidence of each.
+
+    The pod tries an SCTP connection to itself: "protocol not supported" means the kernel has no SCTP;
+    anything else (refused, timeout, connected) means the socket exists. Then it runs the dialer against a
+    port nothing listens on: a result line in the batch format means it works (upstream's agnhost image has
+    no dialer: the shell says "not found").
     """
-    kube.create(namespace, manifests.client_pod(SCTP_CHECK_POD, {"app": SCTP_CHECK_POD}, images))
+    pod = PROBE_IMAGE_CHECK_POD
+    kube.create(namespace, manifests.client_pod(pod, {"app": pod}, images))
     try:
-        kube.wait_pods_ready(namespace, [SCTP_CHECK_POD], SCTP_POD_READY)
+        kube.wait_pods_ready(namespace, [pod], PROBE_IMAGE_POD_READY)
         command = ["/agnhost", "connect", "127.0.0.1:80", "--timeout=1s", "--protocol=sctp"]
-        result = kube.exec(namespace, SCTP_CHECK_POD, command, timeout_s=30)
-        text = f"{result.stdout} {result.stderr}".strip()
-        evidence = f"{result.reproduce} -> rc {result.returncode}: {text or '(no output)'}"
-        unsupported = "protocol not supported" in text.lower() or "not supported" in text.lower()
-        return SctpSupport(not unsupported, evidence)
+        result = kube.exec(namespace, pod, command, timeout_s=30)
+        said = _said(result)
+        sctp = SctpSupport("not supported" not in said.lower(), f"{result.reproduce} -> {said}")
+        # through the shell, so that a missing binary is an exit status, not a failed exec
+        dial = [DIALER_PATH, "--timeout=1s", "tcp:127.0.0.1:1"]
+        result = kube.exec(namespace, pod, ["/bin/sh", "-c", shlex.join(dial)], timeout_s=30)
+        dialer = 0 in parse_batch_output(result.stdout)
+        return ProbeImage(sctp, dialer, f"{result.reproduce} -> {_said(result)}")
     finally:
-        kube.core.delete_namespaced_pod(SCTP_CHECK_POD, namespace, grace_period_seconds=0)
+        kube.core.delete_namespaced_pod(pod, namespace, grace_period_seconds=0)
+
+
+def _said(result: ExecResult) -> str:
+    text = f"{result.stdout} {result.stderr}".strip()
+    return f"rc {result.returncode}: {text or '(no output)'}"
 
 
 @dataclass

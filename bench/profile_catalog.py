@@ -24,10 +24,9 @@ from netconform.adapters.kube.cluster import KubeCluster
 from netconform.adapters.kube.manifests import ImageSettings
 from netconform.adapters.probe import retry
 from netconform.adapters.probe.exec_prober import ExecProber
-from netconform.adapters.probe.methods import NetexecDial
 from netconform.adapters.probe.model import ProbeJob, ProbeResult
 from netconform.checks.netpol import run as netpol_run
-from netconform.checks.netpol.topology import DIAL_PORT, NetpolTopology
+from netconform.checks.netpol.topology import NetpolTopology, inspect_probe_image
 from netconform.core.netpol.cases import CASES, TargetMode
 from netconform.core.netpol.cases.model import NAMESPACES, POD_KEYS
 from netconform.core.netpol.generate import generate
@@ -132,8 +131,10 @@ def profile(n_cases: int, modes: list[TargetMode], generated: tuple[int, int] | 
         started = time.monotonic()
         topology = NetpolTopology.deploy(kube, images, make, sctp=False)
         seconds["deploy + pods Ready"] = time.monotonic() - started
+        probe_image = inspect_probe_image(kube, make("probe-image", {}), images)  # as the suite picks
+        print(f"catalog profile: {probe_image.describe()}")
         prober = TimedProber(
-            ExecProber(kube, method=NetexecDial(DIAL_PORT), parallel_sources=len(POD_KEYS), keep_shells=True)
+            ExecProber(kube, method=probe_image.method(), parallel_sources=len(POD_KEYS), keep_shells=True)
         )
         _timed(topology, "apply_state", "apply state (API calls)")
         _timed(topology, "reset", "reset (API calls)")

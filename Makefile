@@ -98,7 +98,7 @@ test-deps: $(NODE_STAMP)
 	fi
 
 test-unit: $(STAMP) test-deps
-	testbed/build.sh vpc-cni-probe  # tests/aws runs the real ipamd AWS layer (cached: a few hashes)
+	testbed/build.sh vpc-cni-probe dialer  # tests/aws runs the real ipamd AWS layer; tests/unit the dialer (cached: a few hashes)
 	NETCONFORM_REQUIRE_TOOLS=1 $(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit tests/plugin tests/aws
 
 # The cluster tier brings the test bed up (with 200 KWOK nodes for the density suite) when none is running,

@@ -104,6 +104,9 @@ main() {
     local which=("${ALL[@]}"); [ "${comps[1]:-}" = vpc-cni ] && which=("${VPC_CNI[@]}")
     for c in "${which[@]}"; do echo "$c=$(bin_dir "$c")"; done; return 0
   fi
+  # One build at a time per cache: two (pytest workers, two checkouts) building one component would each
+  # replace the other's finished directory while it is in use.
+  exec 9>"$CACHE/build/.lock"; flock 9
   local expanded=()
   for c in "${comps[@]}"; do
     if [ "$c" = vpc-cni ]; then expanded+=("${VPC_CNI[@]}"); else expanded+=("$c"); fi
